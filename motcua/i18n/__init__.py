@@ -1,0 +1,36 @@
+"""Message catalogs: Vietnamese first, English second, keyed by stable codes."""
+
+from __future__ import annotations
+
+import json
+import string
+from functools import cache
+from importlib import resources
+from typing import Any
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """The whole catalog of one language."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"no catalog for language {lang!r}")
+    text = resources.files(__package__).joinpath(f"{lang}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def text(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+    """Render a catalog entry; missing params show as their name rather than failing."""
+    template = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key) or key
+    values = {name: params.get(name, f"{{{name}}}") for name in placeholders(template)}
+    return template.format(**values)
+
+
+def error_text(code: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+    return text(f"error.{code}", lang, **params)

@@ -1,0 +1,1 @@
+"""The office's queue server: engine, store, MQTT adapter, embedded broker, web."""

@@ -1,0 +1,590 @@
+"""The engine: decide(state, command, now) -> events; apply(state, event) mutates state.
+
+No I/O: the clock value and random tokens come in as data. `decide` never changes
+the state, so a refused command (a `Rejected` exception with a stable code) leaves
+nothing behind; the shell applies the events it got and persists them together.
+
+Calling rule for `CallNext` at counter C (docs/engine.md explains it with examples):
+1. tickets transferred to C itself, oldest first;
+2. otherwise tickets of C's services (priority tickets only, if C is reserved for
+   priority groups). Between the priority and the regular class the configured
+   mode decides: "strict" always takes a waiting priority ticket first; "ratio" R:P
+   takes up to P priority tickets then up to R regular ones per cycle, so neither
+   class starves while both wait;
+3. within the chosen class, the ticket with the smallest queue order (the longest
+   waiting: order follows issue time; a transfer keeps it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from queue_server.config import OfficeConfig
+from queue_server.engine import commands as c
+from queue_server.engine import events as e
+from queue_server.engine.state import (
+    CALLED,
+    EXPIRED,
+    FINISHED,
+    NO_SHOW,
+    SERVING,
+    WAITING,
+    CounterState,
+    DeviceReport,
+    OfficeState,
+    Ticket,
+    ticket_id,
+)
+
+
+class Rejected(Exception):
+    """A command the engine refuses; `code` is a stable protocol error code."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+
+def new_state(config: OfficeConfig) -> OfficeState:
+    state = OfficeState()
+    for counter_id in config.counters:
+        state.counters[counter_id] = CounterState(id=counter_id)
+    return state
+
+
+# --- the business day ---------------------------------------------------------
+
+
+def roll_day(state: OfficeState, config: OfficeConfig, now: datetime) -> list[e.Event]:
+    """Events that close the previous business day, if `now` is in a new one."""
+    day = config.business_day(now)
+    if state.business_day == day:
+        return []
+    out: list[e.Event] = []
+    for t in state.tickets.values():
+        if t.status in (WAITING, CALLED, SERVING):
+            out.append(e.TicketExpired(at=now, ticket_id=t.id, number=t.number))
+    for counter in state.counters.values():
+        if counter.open:
+            out.append(e.CounterClosed(at=now, counter=counter.id, staff=counter.staff, reason="day_end"))
+    out.append(e.BusinessDayStarted(at=now, day=day, previous_day=state.business_day))
+    return out
+
+
+# --- decide -------------------------------------------------------------------
+
+
+def decide(state: OfficeState, config: OfficeConfig, cmd: c.Command, now: datetime) -> list[e.Event]:
+    """The events a command produces, or Rejected. Does not modify `state`."""
+    handler = _HANDLERS[type(cmd)]
+    return handler(state, config, cmd, now)
+
+
+def _issue(state: OfficeState, config: OfficeConfig, cmd: c.IssueTicket, now: datetime) -> list[e.Event]:
+    service = config.services.get(cmd.service)
+    if service is None:
+        raise Rejected("unknown_service", service=cmd.service)
+    if cmd.service in state.closed_services:
+        raise Rejected("service_closed", service=service.code, service_name=service.name)
+    if cmd.priority_group is not None and cmd.priority_group not in config.priority_groups:
+        raise Rejected("unknown_priority_group", group=cmd.priority_group)
+    if not config.is_open(now):
+        raise Rejected("office_closed", hours=config.hours_text())
+    seq = state.next_seq.get(service.code, service.numbering.first)
+    if seq > service.numbering.last:
+        raise Rejected("numbers_exhausted", service=service.code, service_name=service.name)
+    number = service.numbering.format(seq)
+    day = state.business_day or config.business_day(now)
+    return [
+        e.TicketIssued(
+            at=now, ticket_id=ticket_id(day, number), number=number, service=service.code, seq=seq,
+            priority_group=cmd.priority_group, order=state.next_order, vote_token=cmd.vote_token,
+            public_token=cmd.public_token, device=cmd.device,
+        )
+    ]
+
+
+def _reprint(state: OfficeState, config: OfficeConfig, cmd: c.ReprintTicket, now: datetime) -> list[e.Event]:
+    ticket = _ticket(state, cmd.number)
+    return [e.TicketReprinted(at=now, ticket_id=ticket.id, device=cmd.device)]
+
+
+def _requeue(state: OfficeState, config: OfficeConfig, cmd: c.RequeueTicket, now: datetime) -> list[e.Event]:
+    ticket = _ticket(state, cmd.number)
+    if ticket.status != NO_SHOW:
+        raise Rejected("ticket_not_no_show", number=ticket.number)
+    order = ticket.order if config.rules.requeue == "front" else state.next_order
+    return [e.TicketRequeued(at=now, ticket_id=ticket.id, order=order)]
+
+
+def _sign_in(state: OfficeState, config: OfficeConfig, cmd: c.SignIn, now: datetime) -> list[e.Event]:
+    counter = _counter(state, config, cmd.counter)
+    out: list[e.Event] = []
+    if counter.staff and counter.staff != cmd.staff:
+        out.append(e.CounterSignedOut(at=now, counter=counter.id, staff=counter.staff))
+    out.append(e.CounterSignedIn(at=now, counter=counter.id, staff=cmd.staff))
+    return out
+
+
+def _sign_out(state: OfficeState, config: OfficeConfig, cmd: c.SignOut, now: datetime) -> list[e.Event]:
+    counter = _counter(state, config, cmd.counter)
+    _require_no_current(state, config, counter)
+    return [e.CounterSignedOut(at=now, counter=counter.id, staff=counter.staff)]
+
+
+def _call_next(state: OfficeState, config: OfficeConfig, cmd: c.CallNext, now: datetime) -> list[e.Event]:
+    counter = _ready_counter(state, config, cmd.counter)
+    ticket = pick_next(state, config, counter)
+    if ticket is None:
+        raise Rejected("no_ticket_waiting", counter=counter.id, counter_name=_counter_name(config, counter.id))
+    return [*_release_current(state, counter, now), _called(ticket, counter, now, how="next")]
+
+
+def _call_ticket(state: OfficeState, config: OfficeConfig, cmd: c.CallTicket, now: datetime) -> list[e.Event]:
+    counter = _ready_counter(state, config, cmd.counter)
+    ticket = _ticket(state, cmd.number)
+    if ticket.status != WAITING:
+        raise Rejected("ticket_not_waiting", number=ticket.number)
+    return [*_release_current(state, counter, now), _called(ticket, counter, now, how="direct")]
+
+
+def _recall(state: OfficeState, config: OfficeConfig, cmd: c.Recall, now: datetime) -> list[e.Event]:
+    counter = _ready_counter(state, config, cmd.counter)
+    ticket = _current(state, config, counter)
+    return [_called(ticket, counter, now, how="recall")]
+
+
+def _start(state: OfficeState, config: OfficeConfig, cmd: c.StartService, now: datetime) -> list[e.Event]:
+    counter = _counter(state, config, cmd.counter)
+    ticket = _current(state, config, counter)
+    if ticket.status == SERVING:
+        return []
+    return [e.ServiceStarted(at=now, ticket_id=ticket.id, counter=counter.id, staff=counter.staff)]
+
+
+def _skip(state: OfficeState, config: OfficeConfig, cmd: c.SkipNoShow, now: datetime) -> list[e.Event]:
+    counter = _counter(state, config, cmd.counter)
+    ticket = _current(state, config, counter)
+    needed = config.rules.calls_before_no_show
+    if ticket.status == SERVING or ticket.call_count < needed:
+        raise Rejected("not_called_enough", number=ticket.number, calls=ticket.call_count, needed=needed)
+    return [e.TicketSkipped(at=now, ticket_id=ticket.id, counter=counter.id, staff=counter.staff)]
+
+
+def _finish(state: OfficeState, config: OfficeConfig, cmd: c.Finish, now: datetime) -> list[e.Event]:
+    counter = _counter(state, config, cmd.counter)
+    ticket = _current(state, config, counter)
+    return [e.TicketFinished(at=now, ticket_id=ticket.id, counter=counter.id, staff=counter.staff)]
+
+
+def _transfer(state: OfficeState, config: OfficeConfig, cmd: c.Transfer, now: datetime) -> list[e.Event]:
+    counter = _counter(state, config, cmd.counter)
+    ticket = _current(state, config, counter)
+    if (cmd.to_service is None) == (cmd.to_counter is None):
+        raise Rejected("invalid_transfer", detail="give exactly one of to_service or to_counter")
+    to_service = ticket.service
+    if cmd.to_service is not None:
+        if cmd.to_service not in config.services:
+            raise Rejected("unknown_service", service=cmd.to_service)
+        to_service = cmd.to_service
+    if cmd.to_counter is not None:
+        if cmd.to_counter not in config.counters:
+            raise Rejected("unknown_counter", counter=cmd.to_counter)
+        if cmd.to_counter == counter.id:
+            raise Rejected("invalid_transfer", detail="the ticket is already at this counter")
+    return [
+        e.TicketTransferred(
+            at=now, ticket_id=ticket.id, counter=counter.id, staff=counter.staff,
+            to_service=to_service, to_counter=cmd.to_counter,
+        )
+    ]
+
+
+def _pause(state: OfficeState, config: OfficeConfig, cmd: c.Pause, now: datetime) -> list[e.Event]:
+    counter = _counter(state, config, cmd.counter)
+    if not counter.open:
+        raise Rejected("counter_closed", counter=counter.id, counter_name=_counter_name(config, counter.id))
+    _require_no_current(state, config, counter)
+    return [e.CounterPaused(at=now, counter=counter.id, staff=counter.staff, reason=cmd.reason)]
+
+
+def _resume(state: OfficeState, config: OfficeConfig, cmd: c.Resume, now: datetime) -> list[e.Event]:
+    counter = _counter(state, config, cmd.counter)
+    if not counter.paused:
+        raise Rejected("counter_not_paused", counter=counter.id, counter_name=_counter_name(config, counter.id))
+    return [e.CounterResumed(at=now, counter=counter.id, staff=counter.staff)]
+
+
+def _close(state: OfficeState, config: OfficeConfig, cmd: c.CloseCounter, now: datetime) -> list[e.Event]:
+    counter = _counter(state, config, cmd.counter)
+    _require_no_current(state, config, counter)
+    if not counter.open:
+        return []
+    return [e.CounterClosed(at=now, counter=counter.id, staff=counter.staff)]
+
+
+def _open_service(state: OfficeState, config: OfficeConfig, cmd: c.OpenService, now: datetime) -> list[e.Event]:
+    _service(config, cmd.service)
+    return [e.ServiceOpened(at=now, service=cmd.service)] if cmd.service in state.closed_services else []
+
+
+def _close_service(state: OfficeState, config: OfficeConfig, cmd: c.CloseService, now: datetime) -> list[e.Event]:
+    _service(config, cmd.service)
+    return [] if cmd.service in state.closed_services else [e.ServiceClosed(at=now, service=cmd.service)]
+
+
+def _vote(state: OfficeState, config: OfficeConfig, cmd: c.SubmitVote, now: datetime) -> list[e.Event]:
+    tid = state.vote_tokens.get(cmd.token)
+    if tid is None:
+        raise Rejected("unknown_vote_token")
+    ticket = state.tickets[tid]
+    if ticket.status != FINISHED:
+        raise Rejected("vote_not_allowed", number=ticket.number)
+    if ticket.voted:
+        raise Rejected("already_voted", number=ticket.number)
+    return [
+        e.VoteSubmitted(
+            at=now, ticket_id=ticket.id, level=cmd.level, reasons=tuple(cmd.reasons),
+            counter=ticket.counter, staff=ticket.staff,
+        )
+    ]
+
+
+def _device_status(state: OfficeState, config: OfficeConfig, cmd: c.ReportDeviceStatus, now: datetime) -> list[e.Event]:
+    last = state.devices.get((cmd.device, cmd.component))
+    if last and (last.state, last.detail) == (cmd.state, cmd.detail):
+        return []  # unchanged: no event, the log stays an audit trail rather than a heartbeat
+    return [e.DeviceStatusReported(at=now, device=cmd.device, component=cmd.component, state=cmd.state, detail=cmd.detail)]
+
+
+_HANDLERS: dict[type, Any] = {
+    c.IssueTicket: _issue, c.ReprintTicket: _reprint, c.RequeueTicket: _requeue, c.SignIn: _sign_in,
+    c.SignOut: _sign_out, c.CallNext: _call_next, c.CallTicket: _call_ticket, c.Recall: _recall,
+    c.StartService: _start, c.SkipNoShow: _skip, c.Finish: _finish, c.Transfer: _transfer,
+    c.Pause: _pause, c.Resume: _resume, c.CloseCounter: _close, c.OpenService: _open_service,
+    c.CloseService: _close_service, c.SubmitVote: _vote, c.ReportDeviceStatus: _device_status,
+}
+
+
+# --- helpers for decide --------------------------------------------------------
+
+
+def _counter_name(config: OfficeConfig, counter_id: str) -> str:
+    return config.counters[counter_id].name
+
+
+def _counter(state: OfficeState, config: OfficeConfig, counter_id: str) -> CounterState:
+    counter = state.counters.get(counter_id)
+    if counter is None:
+        raise Rejected("unknown_counter", counter=counter_id)
+    return counter
+
+
+def _ready_counter(state: OfficeState, config: OfficeConfig, counter_id: str) -> CounterState:
+    counter = _counter(state, config, counter_id)
+    name = _counter_name(config, counter_id)
+    if not counter.open:
+        raise Rejected("counter_closed", counter=counter_id, counter_name=name)
+    if counter.paused:
+        raise Rejected("counter_paused", counter=counter_id, counter_name=name)
+    return counter
+
+
+def _service(config: OfficeConfig, code: str) -> None:
+    if code not in config.services:
+        raise Rejected("unknown_service", service=code)
+
+
+def _ticket(state: OfficeState, number: str) -> Ticket:
+    ticket = state.ticket_by_number(number)
+    if ticket is None:
+        raise Rejected("unknown_ticket", number=number)
+    return ticket
+
+
+def _current(state: OfficeState, config: OfficeConfig, counter: CounterState) -> Ticket:
+    if counter.current is None:
+        raise Rejected("no_current_ticket", counter=counter.id, counter_name=_counter_name(config, counter.id))
+    return state.tickets[counter.current]
+
+
+def _require_no_current(state: OfficeState, config: OfficeConfig, counter: CounterState) -> None:
+    if counter.current is not None:
+        number = state.tickets[counter.current].number
+        raise Rejected("counter_busy", counter=counter.id, counter_name=_counter_name(config, counter.id), number=number)
+
+
+def _release_current(state: OfficeState, counter: CounterState, now: datetime) -> list[e.Event]:
+    """Calling the next ticket ends the current one: a one-button keypad means 'done, next'."""
+    if counter.current is None:
+        return []
+    return [e.TicketFinished(at=now, ticket_id=counter.current, counter=counter.id, staff=counter.staff, implicit=True)]
+
+
+def _called(ticket: Ticket, counter: CounterState, now: datetime, how: str) -> e.TicketCalled:
+    return e.TicketCalled(
+        at=now, ticket_id=ticket.id, number=ticket.number, counter=counter.id, staff=counter.staff,
+        recall=how == "recall", how=how, priority=ticket.priority,
+    )
+
+
+def eligible(config: OfficeConfig, counter_id: str, ticket: Ticket) -> bool:
+    """Whether a waiting ticket may be called by CallNext at this counter."""
+    if ticket.target_counter is not None:
+        return ticket.target_counter == counter_id
+    spec = config.counters[counter_id]
+    return ticket.service in spec.services and (ticket.priority or not spec.priority_only)
+
+
+def pick_next(state: OfficeState, config: OfficeConfig, counter: CounterState) -> Ticket | None:
+    """The ticket CallNext would call at this counter (the rule in the module docstring)."""
+    spec = config.counters[counter.id]
+    directed: Ticket | None = None
+    best = {True: None, False: None}  # priority? -> oldest ticket of that class
+    for service, waiting in state.waiting.items():
+        for t in waiting.values():
+            if t.target_counter == counter.id:
+                if directed is None or t.order < directed.order:
+                    directed = t
+            elif t.target_counter is None and service in spec.services and (t.priority or not spec.priority_only):
+                current = best[t.priority]
+                if current is None or t.order < current.order:
+                    best[t.priority] = t
+    if directed is not None:
+        return directed
+    priority, regular = best[True], best[False]
+    if priority is None or regular is None:
+        return priority or regular
+    if config.rules.priority_mode == "strict" or counter.cycle_priority < config.rules.ratio_priority:
+        return priority
+    if counter.cycle_regular < config.rules.ratio_regular:
+        return regular
+    return priority
+
+
+# --- apply --------------------------------------------------------------------
+
+
+def apply(state: OfficeState, config: OfficeConfig, event: e.Event) -> None:
+    """Fold one event into the state (the only place state changes)."""
+    _APPLIERS[type(event)](state, config, event)
+
+
+def apply_all(state: OfficeState, config: OfficeConfig, events: Iterable[e.Event]) -> None:
+    for event in events:
+        apply(state, config, event)
+
+
+def replay(config: OfficeConfig, events: Iterable[e.Event]) -> OfficeState:
+    state = new_state(config)
+    apply_all(state, config, events)
+    return state
+
+
+def _leave_queue(state: OfficeState, ticket: Ticket) -> None:
+    state.waiting.get(ticket.service, {}).pop(ticket.id, None)
+
+
+def _join_queue(state: OfficeState, ticket: Ticket) -> None:
+    ticket.status = WAITING
+    ticket.counter = None
+    state.waiting.setdefault(ticket.service, {})[ticket.id] = ticket
+
+
+def _free_counter(state: OfficeState, ticket: Ticket, at: datetime) -> None:
+    counter = state.counters.get(ticket.counter or "")
+    if counter is not None and counter.current == ticket.id:
+        counter.current = None
+        counter.updated_at = at
+
+
+def _day_started(state: OfficeState, config: OfficeConfig, ev: e.BusinessDayStarted) -> None:
+    state.business_day = ev.day
+    state.tickets.clear()
+    state.waiting.clear()
+    state.next_seq.clear()
+    state.vote_tokens.clear()
+
+
+def _expired(state: OfficeState, config: OfficeConfig, ev: e.TicketExpired) -> None:
+    ticket = state.tickets[ev.ticket_id]
+    _leave_queue(state, ticket)
+    _free_counter(state, ticket, ev.at)
+    ticket.status = EXPIRED
+
+
+def _issued(state: OfficeState, config: OfficeConfig, ev: e.TicketIssued) -> None:
+    if state.business_day is None:
+        state.business_day = config.business_day(ev.at)
+    ticket = Ticket(
+        id=ev.ticket_id, business_day=state.business_day, number=ev.number, service=ev.service, seq=ev.seq,
+        priority_group=ev.priority_group, order=ev.order, issued_at=ev.at, vote_token=ev.vote_token,
+        public_token=ev.public_token,
+    )
+    state.tickets[ticket.id] = ticket
+    state.vote_tokens[ticket.vote_token] = ticket.id
+    state.next_seq[ev.service] = ev.seq + 1
+    state.next_order = max(state.next_order, ev.order + 1)
+    _join_queue(state, ticket)
+
+
+def _ticket_called(state: OfficeState, config: OfficeConfig, ev: e.TicketCalled) -> None:
+    ticket = state.tickets[ev.ticket_id]
+    counter = state.counters[ev.counter]
+    if ev.how == "next" and ticket.target_counter is None:
+        if ev.priority:
+            counter.cycle_priority += 1
+        else:
+            counter.cycle_regular += 1
+        rules = config.rules
+        if counter.cycle_priority >= rules.ratio_priority and counter.cycle_regular >= rules.ratio_regular:
+            counter.cycle_priority = counter.cycle_regular = 0
+    _leave_queue(state, ticket)
+    ticket.status = SERVING if ticket.status == SERVING else CALLED
+    ticket.counter = counter.id
+    ticket.staff = ev.staff
+    ticket.target_counter = None
+    ticket.call_count = ticket.call_count + 1 if ev.recall else 1
+    ticket.called_at = ev.at
+    if ticket.first_called_at is None:
+        ticket.first_called_at = ev.at
+    counter.current = ticket.id
+    counter.updated_at = ev.at
+
+
+def _service_started(state: OfficeState, config: OfficeConfig, ev: e.ServiceStarted) -> None:
+    ticket = state.tickets[ev.ticket_id]
+    ticket.status = SERVING
+    ticket.started_at = ev.at
+
+
+def _finished(state: OfficeState, config: OfficeConfig, ev: e.TicketFinished) -> None:
+    ticket = state.tickets[ev.ticket_id]
+    if ticket.started_at is None:
+        ticket.started_at = ticket.called_at  # no explicit start: service began at the (last) call
+    ticket.status = FINISHED
+    ticket.finished_at = ev.at
+    ticket.staff = ev.staff
+    _free_counter(state, ticket, ev.at)
+    ticket.counter = ev.counter  # kept for reports and for the vote bound to this counter
+    started = ticket.started_at or ev.at
+    window = state.durations.setdefault(ticket.service, deque(maxlen=config.rules.estimate_window))
+    window.append(max(0.0, (ev.at - started).total_seconds()))
+
+
+def _skipped(state: OfficeState, config: OfficeConfig, ev: e.TicketSkipped) -> None:
+    ticket = state.tickets[ev.ticket_id]
+    _free_counter(state, ticket, ev.at)
+    ticket.status = NO_SHOW
+
+
+def _requeued(state: OfficeState, config: OfficeConfig, ev: e.TicketRequeued) -> None:
+    ticket = state.tickets[ev.ticket_id]
+    ticket.order = ev.order
+    ticket.call_count = 0
+    state.next_order = max(state.next_order, ev.order + 1)
+    _join_queue(state, ticket)
+
+
+def _transferred(state: OfficeState, config: OfficeConfig, ev: e.TicketTransferred) -> None:
+    ticket = state.tickets[ev.ticket_id]
+    _free_counter(state, ticket, ev.at)
+    ticket.service = ev.to_service
+    ticket.target_counter = ev.to_counter
+    ticket.transfers += 1
+    ticket.call_count = 0
+    ticket.started_at = None
+    _join_queue(state, ticket)
+
+
+def _counter_event(state: OfficeState, config: OfficeConfig, ev: Any) -> None:
+    counter = state.counters[ev.counter]
+    counter.updated_at = ev.at
+    if isinstance(ev, e.CounterSignedIn):
+        counter.staff, counter.open = ev.staff, True
+    elif isinstance(ev, e.CounterSignedOut | e.CounterClosed):
+        counter.open, counter.paused, counter.paused_reason, counter.staff = False, False, None, None
+        counter.cycle_priority = counter.cycle_regular = 0
+    elif isinstance(ev, e.CounterPaused):
+        counter.paused, counter.paused_reason = True, ev.reason
+    elif isinstance(ev, e.CounterResumed):
+        counter.paused, counter.paused_reason = False, None
+
+
+def _service_opened(state: OfficeState, config: OfficeConfig, ev: e.ServiceOpened) -> None:
+    state.closed_services.discard(ev.service)
+
+
+def _service_closed(state: OfficeState, config: OfficeConfig, ev: e.ServiceClosed) -> None:
+    state.closed_services.add(ev.service)
+
+
+def _voted(state: OfficeState, config: OfficeConfig, ev: e.VoteSubmitted) -> None:
+    state.tickets[ev.ticket_id].voted = True
+
+
+def _device_reported(state: OfficeState, config: OfficeConfig, ev: e.DeviceStatusReported) -> None:
+    state.devices[(ev.device, ev.component)] = DeviceReport(ev.device, ev.component, ev.state, ev.detail, ev.at)
+
+
+def _nothing(state: OfficeState, config: OfficeConfig, ev: e.Event) -> None:
+    """Events kept for the audit trail only (a reprint changes no state)."""
+
+
+_APPLIERS: dict[type, Any] = {
+    e.BusinessDayStarted: _day_started, e.TicketExpired: _expired, e.TicketIssued: _issued,
+    e.TicketCalled: _ticket_called, e.ServiceStarted: _service_started, e.TicketFinished: _finished,
+    e.TicketSkipped: _skipped, e.TicketRequeued: _requeued, e.TicketTransferred: _transferred,
+    e.TicketReprinted: _nothing, e.CounterSignedIn: _counter_event, e.CounterSignedOut: _counter_event,
+    e.CounterPaused: _counter_event, e.CounterResumed: _counter_event, e.CounterClosed: _counter_event,
+    e.ServiceOpened: _service_opened, e.ServiceClosed: _service_closed, e.VoteSubmitted: _voted,
+    e.DeviceStatusReported: _device_reported,
+}
+
+
+# --- estimates ----------------------------------------------------------------
+
+
+def average_service_seconds(state: OfficeState, config: OfficeConfig, service: str) -> float:
+    """Mean of the last N service times of this service, or the configured default."""
+    recent = state.durations.get(service)
+    if recent:
+        return sum(recent) / len(recent)
+    return config.rules.default_service_minutes * 60
+
+
+def serving_capacity(state: OfficeState, config: OfficeConfig, service: str) -> int:
+    """Open, unpaused counters that take regular tickets of this service."""
+    return sum(
+        1
+        for spec in config.counters_serving(service)
+        if not spec.priority_only and state.counters[spec.id].open and not state.counters[spec.id].paused
+    )
+
+
+def estimated_wait_seconds(state: OfficeState, config: OfficeConfig, service: str, ahead: int | None = None) -> int | None:
+    """Expected wait for someone with `ahead` people before them (default: a newcomer).
+
+    wait = ceil(ahead / open counters) x mean recent service time. None when no counter
+    serving the service is open: nobody can promise a time then.
+    """
+    capacity = serving_capacity(state, config, service)
+    if capacity == 0:
+        return None
+    if ahead is None:
+        ahead = state.waiting_count(service)
+    return int(math.ceil(ahead / capacity) * average_service_seconds(state, config, service))
+
+
+def position(state: OfficeState, ticket: Ticket) -> int:
+    """How many tickets of the same service and class wait before this one."""
+    return sum(
+        1
+        for t in state.waiting.get(ticket.service, {}).values()
+        if t.order < ticket.order and (t.priority or not ticket.priority)
+    )

@@ -1,0 +1,185 @@
+"""Events: what happened (past-tense names). The event log stores exactly these."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessDayStarted(Event):
+    day: str
+    previous_day: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketExpired(Event):
+    ticket_id: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketIssued(Event):
+    ticket_id: str
+    number: str
+    service: str
+    seq: int
+    priority_group: str | None
+    order: int
+    vote_token: str
+    public_token: str
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketCalled(Event):
+    ticket_id: str
+    number: str
+    counter: str
+    staff: str | None
+    recall: bool = False
+    how: str = "next"  # "next" (by the rule), "direct" (out of order), "recall"
+    priority: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStarted(Event):
+    ticket_id: str
+    counter: str
+    staff: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFinished(Event):
+    ticket_id: str
+    counter: str
+    staff: str | None
+    implicit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSkipped(Event):
+    ticket_id: str
+    counter: str
+    staff: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRequeued(Event):
+    ticket_id: str
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketTransferred(Event):
+    ticket_id: str
+    counter: str
+    staff: str | None
+    to_service: str
+    to_counter: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketReprinted(Event):
+    ticket_id: str
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSignedIn(Event):
+    counter: str
+    staff: str
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSignedOut(Event):
+    counter: str
+    staff: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterPaused(Event):
+    counter: str
+    staff: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CounterResumed(Event):
+    counter: str
+    staff: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterClosed(Event):
+    counter: str
+    staff: str | None
+    reason: str = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOpened(Event):
+    service: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceClosed(Event):
+    service: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoteSubmitted(Event):
+    ticket_id: str
+    level: str
+    reasons: tuple[str, ...]
+    counter: str | None
+    staff: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatusReported(Event):
+    device: str
+    component: str
+    state: str
+    detail: str | None
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        BusinessDayStarted, TicketExpired, TicketIssued, TicketCalled, ServiceStarted, TicketFinished,
+        TicketSkipped, TicketRequeued, TicketTransferred, TicketReprinted, CounterSignedIn,
+        CounterSignedOut, CounterPaused, CounterResumed, CounterClosed, ServiceOpened, ServiceClosed,
+        VoteSubmitted, DeviceStatusReported,
+    )
+}
+
+
+def to_record(event: Event) -> tuple[str, dict[str, Any]]:
+    """(type name, JSON-ready fields) for the event log."""
+    data = {}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        data[f.name] = value
+    return type(event).__name__, data
+
+
+def from_record(type_name: str, data: dict[str, Any]) -> Event:
+    """Rebuild an event from the log (the inverse of to_record)."""
+    cls = EVENT_TYPES[type_name]
+    values = dict(data)
+    values["at"] = datetime.fromisoformat(values["at"])
+    if "reasons" in values:
+        values["reasons"] = tuple(values["reasons"])
+    return cls(**values)

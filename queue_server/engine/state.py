@@ -1,0 +1,95 @@
+"""The office's current state as the engine sees it: plain mutable data, no I/O."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+WAITING, CALLED, SERVING, FINISHED, NO_SHOW, EXPIRED = "waiting", "called", "serving", "finished", "no_show", "expired"
+TICKET_STATUSES = (WAITING, CALLED, SERVING, FINISHED, NO_SHOW, EXPIRED)
+AT_COUNTER = (CALLED, SERVING)
+
+
+@dataclass(slots=True)
+class Ticket:
+    id: str
+    business_day: str
+    number: str
+    service: str
+    seq: int
+    priority_group: str | None
+    order: int  # queue position key: smaller is called first within a class
+    issued_at: datetime
+    vote_token: str
+    public_token: str
+    status: str = WAITING
+    target_counter: str | None = None  # set when transferred to one counter
+    counter: str | None = None  # the counter holding it while called/serving
+    staff: str | None = None
+    call_count: int = 0
+    first_called_at: datetime | None = None
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    transfers: int = 0
+    voted: bool = False
+
+    @property
+    def priority(self) -> bool:
+        return self.priority_group is not None
+
+
+@dataclass(slots=True)
+class CounterState:
+    id: str
+    open: bool = False
+    paused: bool = False
+    paused_reason: str | None = None
+    staff: str | None = None
+    current: str | None = None  # ticket id
+    cycle_regular: int = 0
+    cycle_priority: int = 0
+    updated_at: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        if not self.open:
+            return "closed"
+        if self.paused:
+            return "paused"
+        return "serving" if self.current else "idle"
+
+
+@dataclass(slots=True)
+class DeviceReport:
+    device: str
+    component: str
+    state: str
+    detail: str | None
+    at: datetime
+
+
+@dataclass
+class OfficeState:
+    business_day: str | None = None
+    tickets: dict[str, Ticket] = field(default_factory=dict)  # this business day's tickets
+    waiting: dict[str, dict[str, Ticket]] = field(default_factory=dict)  # service -> id -> ticket
+    next_seq: dict[str, int] = field(default_factory=dict)  # service -> next number in its scheme
+    next_order: int = 1
+    counters: dict[str, CounterState] = field(default_factory=dict)
+    closed_services: set[str] = field(default_factory=set)
+    durations: dict[str, deque[float]] = field(default_factory=dict)  # service -> recent service seconds
+    devices: dict[tuple[str, str], DeviceReport] = field(default_factory=dict)
+    vote_tokens: dict[str, str] = field(default_factory=dict)  # token -> ticket id
+
+    def ticket_by_number(self, number: str) -> Ticket | None:
+        return self.tickets.get(ticket_id(self.business_day or "", number))
+
+    def waiting_count(self, service: str) -> int:
+        return len(self.waiting.get(service, ()))
+
+
+def ticket_id(business_day: str, number: str) -> str:
+    """Ticket ids are readable and unique: a number is unique within a business day."""
+    return f"{business_day}/{number}"

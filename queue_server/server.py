@@ -1,0 +1,230 @@
+"""The running server: embedded broker (optional), MQTT link, one worker, HTTP, systemd.
+
+Threads: paho's network thread only queues incoming messages; a single worker thread
+takes them in batches (group commit: one fsync for everything that arrived together),
+asks the Office to handle them, and publishes the results after the commit. The web
+server reads a snapshot the worker refreshes, and the event log through its own
+read-only connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from motcua import protocol as p
+from motcua.broker_url import BrokerURL
+from motcua.clock import Clock, SystemClock
+from queue_server.broker import EmbeddedBroker
+from queue_server.config import OfficeConfig
+from queue_server.office import Office, Outbound
+from queue_server.store import Store
+from queue_server.systemd import Notifier
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+TICK_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    data_dir: Path
+    broker: BrokerURL | None = None  # None: run the embedded broker
+    mqtt_listen: tuple[str, int] = ("127.0.0.1", 1883)
+    http_listen: tuple[str, int] | None = ("127.0.0.1", 8080)
+
+
+class QueueServer:
+    def __init__(self, config: OfficeConfig, options: ServerOptions, clock: Clock | None = None) -> None:
+        self.config = config
+        self.options = options
+        self.clock = clock or SystemClock()
+        self.topics = p.Topics(config.id, config.topic_prefix)
+        self.inbox: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
+        self.notifier = Notifier()
+        self.connected = threading.Event()
+        self.stopping = threading.Event()
+        self.broker: EmbeddedBroker | None = None
+        self.http = None
+        self.store: Store | None = None
+        self.office: Office | None = None
+        self.snapshot: dict[str, Any] = {}
+        self._snapshot_lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self.started_at = time.monotonic()
+        self.handled = 0
+
+    @property
+    def broker_url(self) -> BrokerURL:
+        if self.options.broker:
+            return self.options.broker
+        host, port = self.options.mqtt_listen
+        return BrokerURL(host="127.0.0.1" if host in ("0.0.0.0", "") else host, port=port)
+
+    @property
+    def db_path(self) -> Path:
+        assert self.store is not None
+        return self.store.path
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the store, start the broker and the MQTT link, serve HTTP; returns when ready."""
+        self.store = Store.in_dir(self.options.data_dir, self.config.id)
+        self.store.forget_old_requests(self.clock.now())
+        self.office = Office(self.config, self.store, self.clock)
+        self._refresh_snapshot()
+        if self.options.broker is None:
+            self.broker = EmbeddedBroker(*self.options.mqtt_listen)
+            self.broker.start()
+        self.client = self._mqtt_client()
+        url = self.broker_url
+        self.client.connect_async(url.host, url.port, keepalive=30)
+        self.client.loop_start()
+        if self.options.http_listen:
+            from queue_server.web import serve
+
+            self.http = serve(self, *self.options.http_listen)
+        self._worker = threading.Thread(target=self._work, name="office-worker", daemon=True)
+        self._worker.start()
+        if not self.connected.wait(15):
+            log.warning("MQTT broker %s not reachable yet; requests are handled once it is", url)
+        self.notifier.ready(f"office {self.config.id} serving")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.notifier.stopping()
+        if self._worker:
+            self.inbox.put(("stop", None, None))
+            self._worker.join(10)
+        if hasattr(self, "client"):
+            self.client.publish(self.topics.status(p.SERVER_DEVICE_ID), p.OFFLINE, qos=1, retain=True)
+            self.client.disconnect()
+            self.client.loop_stop()
+        if self.http:
+            self.http.shutdown()
+        if self.broker:
+            self.broker.stop()
+        if self.store:
+            self.store.close()
+
+    def wait(self) -> None:
+        """Block until stop() (or a signal handler calling it)."""
+        while not self.stopping.wait(1.0):
+            pass
+
+    # --- MQTT -------------------------------------------------------------------------
+
+    def _mqtt_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"motcua-server-{self.config.id}", clean_session=False
+        )
+        url = self.broker_url
+        if url.username:
+            client.username_pw_set(url.username, url.password)
+        client.will_set(self.topics.status(p.SERVER_DEVICE_ID), p.OFFLINE, qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.max_inflight_messages_set(1000)
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            log.error("MQTT broker refused the connection: %s", reason)
+            return
+        client.subscribe([(self.topics.all_requests, 1), (self.topics.all_status, 1)])
+        # Retained state must be republished on every connect (the embedded broker forgets it).
+        self.inbox.put(("republish", None, None))
+        self.connected.set()
+        log.info("connected to MQTT broker %s", self.broker_url)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        self.connected.clear()
+        if not self.stopping.is_set():
+            log.warning("lost the MQTT broker (%s); reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        device = self.topics.device_of(msg.topic, "req")
+        if device is not None:
+            self.inbox.put(("req", device, msg.payload))
+            return
+        device = self.topics.device_of(msg.topic, "status")
+        if device is not None and device != p.SERVER_DEVICE_ID:
+            self.inbox.put(("presence", device, msg.payload))
+
+    def _publish(self, items: list[Outbound]) -> None:
+        for item in items:
+            self.client.publish(item.topic, item.encoded(), qos=item.qos, retain=item.retain)
+
+    # --- the worker -------------------------------------------------------------------
+
+    def _work(self) -> None:
+        assert self.office is not None
+        while True:
+            try:
+                first = self.inbox.get(timeout=TICK_SECONDS)
+            except queue.Empty:
+                self._publish(self.office.tick())
+                self.notifier.pet()
+                continue
+            items = [first]
+            while len(items) < MAX_BATCH:
+                try:
+                    items.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            requests = [(device, payload) for kind, device, payload in items if kind == "req"]
+            for kind, device, payload in items:
+                if kind == "presence":
+                    self.office.note_presence(device, payload)
+            try:
+                if requests:
+                    self._publish(self.office.handle_batch(requests))
+                    self.handled += len(requests)
+                if any(kind == "republish" for kind, _, _ in items):
+                    self._publish(self.office.tick())
+                    self._publish(self.office.retained_state())
+                    self.client.publish(self.topics.status(p.SERVER_DEVICE_ID), p.ONLINE, qos=1, retain=True)
+            except Exception:  # the worker must outlive any one bad batch
+                log.exception("failed to handle a batch of %d messages", len(items))
+            self._refresh_snapshot()
+            self.notifier.pet()
+            if any(kind == "stop" for kind, _, _ in items):
+                return
+
+    def _refresh_snapshot(self) -> None:
+        from queue_server.views import counter_view, queue_view
+
+        office = self.office
+        assert office is not None
+        now = self.clock.now()
+        snapshot = {
+            "office": self.config.id,
+            "name": self.config.name,
+            "queue": queue_view(office.state, self.config, now),
+            "counters": [counter_view(office.state, self.config, c) for c in office.state.counters.values()],
+            "devices": {
+                f"{r.device}/{r.component}": {"state": r.state, "detail": r.detail, "at": r.at.isoformat()}
+                for r in office.state.devices.values()
+            },
+            "presence": dict(office.presence),
+            "issued_today": len(office.state.tickets),
+            "last_seq": office.store.last_seq,
+        }
+        with self._snapshot_lock:
+            self.snapshot = snapshot
+
+    def current_snapshot(self) -> dict[str, Any]:
+        with self._snapshot_lock:
+            return dict(self.snapshot, broker_connected=self.connected.is_set(), handled=self.handled)

@@ -1,0 +1,413 @@
+"""The SQLite store: an append-only event log beside current-state tables.
+
+Durability is the first promise: WAL with synchronous=FULL, so a commit is on disk
+before the server replies (with NORMAL a power cut can drop the last commits).
+One `commit()` call is one transaction: the events of a batch of requests, the rows
+they changed, and the replies for their request ids commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from queue_server.config import OfficeConfig
+from queue_server.engine import events as ev
+from queue_server.engine import new_state
+from queue_server.engine.state import CounterState, DeviceReport, OfficeState, Ticket
+
+DB_FILENAME = "motcua.db"
+
+# Each migration is a list of statements; index + 1 is the schema version it creates.
+MIGRATIONS: list[list[str]] = [
+    [
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, office TEXT NOT NULL, type TEXT NOT NULL,
+            at TEXT NOT NULL, business_day TEXT, device TEXT, request_id TEXT, data TEXT NOT NULL)""",
+        "CREATE INDEX events_type_at ON events (type, at)",
+        """CREATE TABLE tickets (
+            id TEXT PRIMARY KEY, business_day TEXT NOT NULL, number TEXT NOT NULL, service TEXT NOT NULL,
+            seq INTEGER NOT NULL, priority_group TEXT, queue_order INTEGER NOT NULL, status TEXT NOT NULL,
+            target_counter TEXT, counter TEXT, staff TEXT, call_count INTEGER NOT NULL, issued_at TEXT NOT NULL,
+            first_called_at TEXT, called_at TEXT, started_at TEXT, finished_at TEXT, transfers INTEGER NOT NULL,
+            voted INTEGER NOT NULL, vote_token TEXT NOT NULL UNIQUE, public_token TEXT NOT NULL UNIQUE,
+            UNIQUE (business_day, number))""",
+        "CREATE INDEX tickets_finished ON tickets (status, finished_at)",
+        """CREATE TABLE counters (
+            id TEXT PRIMARY KEY, open INTEGER NOT NULL, paused INTEGER NOT NULL, paused_reason TEXT,
+            staff TEXT, current TEXT, cycle_regular INTEGER NOT NULL, cycle_priority INTEGER NOT NULL,
+            updated_at TEXT)""",
+        "CREATE TABLE closed_services (code TEXT PRIMARY KEY)",
+        """CREATE TABLE requests (
+            device TEXT NOT NULL, request_id TEXT NOT NULL, reply TEXT NOT NULL, at TEXT NOT NULL,
+            PRIMARY KEY (device, request_id)) WITHOUT ROWID""",
+        "CREATE INDEX requests_at ON requests (at)",
+        """CREATE TABLE device_status (
+            device TEXT NOT NULL, component TEXT NOT NULL, state TEXT NOT NULL, detail TEXT, at TEXT NOT NULL,
+            PRIMARY KEY (device, component))""",
+        """CREATE TABLE votes (
+            ticket_id TEXT PRIMARY KEY, level TEXT NOT NULL, reasons TEXT NOT NULL, counter TEXT, staff TEXT,
+            at TEXT NOT NULL)""",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+REQUEST_MEMORY = timedelta(days=7)  # how long a re-sent request id still gets its first reply
+
+_TICKET_COLUMNS = (
+    "id", "business_day", "number", "service", "seq", "priority_group", "queue_order", "status",
+    "target_counter", "counter", "staff", "call_count", "issued_at", "first_called_at", "called_at",
+    "started_at", "finished_at", "transfers", "voted", "vote_token", "public_token",
+)
+_UPSERT_TICKET = (
+    f"INSERT INTO tickets ({', '.join(_TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(_TICKET_COLUMNS))}) "
+    f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _TICKET_COLUMNS[1:])}"
+)
+
+
+class StoreError(Exception):
+    """The database cannot be used (wrong office, newer schema, unreadable file)."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One request's share of a transaction: its events and the reply to keep for its id."""
+
+    events: list[ev.Event]
+    device: str | None
+    request_id: str | None
+    reply: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    id: str
+    office: str
+    type: str
+    at: str
+    business_day: str | None
+    device: str | None
+    request_id: str | None
+    data: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def open_connection(path: str | Path) -> sqlite3.Connection:
+    """A connection with the durability settings every writer must use."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class Store:
+    """The office database. One writer (the server's worker thread) at a time."""
+
+    def __init__(self, path: str | Path, office_id: str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(open_connection(self.path))
+        self.office_id = office_id
+        self.migrate()
+        self.last_seq = self._max_seq()
+
+    @classmethod
+    def in_dir(cls, data_dir: str | Path, office_id: str) -> Store:
+        return cls(Path(data_dir) / DB_FILENAME, office_id)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- schema ---------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        if "meta" not in self.db.table_names():
+            return 0
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> None:
+        """Bring the schema up to date; refuse a database of another office or a newer release."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {version} is newer than this release ({SCHEMA_VERSION}); upgrade motcua")
+        with self.db.atomic():
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number]:
+                    self.db.execute(statement)
+                self.db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [str(number + 1)],
+                )
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'office'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta (key, value) VALUES ('office', ?)", [self.office_id])
+            elif row[0] != self.office_id:
+                raise StoreError(f"{self.path} belongs to office {row[0]!r}, not {self.office_id!r}; use another --data directory")
+
+    def pragmas(self) -> dict[str, Any]:
+        """The durability settings in force on this connection (asserted by the tests)."""
+        return {
+            "journal_mode": self.db.execute("PRAGMA journal_mode").fetchone()[0],
+            "synchronous": self.db.execute("PRAGMA synchronous").fetchone()[0],
+        }
+
+    # --- reading ----------------------------------------------------------------
+
+    def _max_seq(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def load_state(self, config: OfficeConfig) -> OfficeState:
+        """Rebuild the engine's state from the current-state tables (fast at start)."""
+        state = new_state(config)
+        state.business_day = self._meta("business_day")
+        state.next_order = int(self._meta("next_order") or 1)
+        if state.business_day:
+            rows = self.db.execute(
+                f"SELECT {', '.join(_TICKET_COLUMNS)} FROM tickets WHERE business_day = ?", [state.business_day]
+            ).fetchall()
+            for row in rows:
+                ticket = _ticket_from_row(dict(zip(_TICKET_COLUMNS, row, strict=True)))
+                state.tickets[ticket.id] = ticket
+                state.vote_tokens[ticket.vote_token] = ticket.id
+                if ticket.status == "waiting":
+                    state.waiting.setdefault(ticket.service, {})[ticket.id] = ticket
+            # Numbers restart each day; the next one follows the highest a service has issued
+            # (by number, since a transferred ticket keeps the number of the service it came from).
+            for ticket in state.tickets.values():
+                for code, service in config.services.items():
+                    seq = service.numbering.seq_of(ticket.number)
+                    if seq is not None:
+                        state.next_seq[code] = max(state.next_seq.get(code, 0), seq + 1)
+        for row in self.db.execute("SELECT id, open, paused, paused_reason, staff, current, cycle_regular, cycle_priority, updated_at FROM counters"):
+            if row[0] in state.counters:
+                state.counters[row[0]] = CounterState(
+                    id=row[0], open=bool(row[1]), paused=bool(row[2]), paused_reason=row[3], staff=row[4],
+                    current=row[5], cycle_regular=row[6], cycle_priority=row[7], updated_at=_dt(row[8]),
+                )
+        state.closed_services = {row[0] for row in self.db.execute("SELECT code FROM closed_services")}
+        for device, component, st, detail, at in self.db.execute("SELECT device, component, state, detail, at FROM device_status"):
+            state.devices[(device, component)] = DeviceReport(device, component, st, detail, datetime.fromisoformat(at))
+        window = config.rules.estimate_window
+        for service in config.services:
+            recent = self.db.execute(
+                "SELECT started_at, finished_at FROM tickets WHERE status = 'finished' AND service = ? "
+                "AND started_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+                [service, window],
+            ).fetchall()
+            if recent:
+                state.durations[service] = deque(
+                    (max(0.0, (_dt(f) - _dt(s)).total_seconds()) for s, f in reversed(recent)), maxlen=window
+                )
+        return state
+
+    def find_reply(self, device: str, request_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT reply FROM requests WHERE device = ? AND request_id = ?", [device, request_id]
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def events_after(self, seq: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events with a sequence number above `seq`, in order: resume from the last one you have."""
+        rows = self.db.execute(
+            "SELECT seq, id, office, type, at, business_day, device, request_id, data FROM events "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            [seq, limit],
+        ).fetchall()
+        return [StoredEvent(*row[:8], data=json.loads(row[8])) for row in rows]
+
+    def iter_events(self, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
+        while True:
+            chunk = self.events_after(after, batch)
+            if not chunk:
+                return
+            yield from chunk
+            after = chunk[-1].seq
+
+    def ticket_count(self, business_day: str | None = None) -> int:
+        if business_day is None:
+            return self.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM tickets WHERE business_day = ?", [business_day]).fetchone()[0]
+
+    # --- writing ----------------------------------------------------------------
+
+    def commit(self, state: OfficeState, batch: Iterable[Pending], now: datetime) -> list[int]:
+        """Write a batch in one transaction; returns the last sequence number of each item.
+
+        `state` must already have the batch's events applied; the rows they touched are
+        written from it. On any error nothing is written and the sequence is not advanced.
+        """
+        batch = list(batch)
+        seq = self.last_seq
+        last_seqs: list[int] = []
+        tickets: set[str] = set()
+        counters: set[str] = set()
+        all_counters = False
+        with self.db.atomic():
+            conn = self.db.conn
+            for item in batch:
+                for event in item.events:
+                    seq += 1
+                    type_name, data = ev.to_record(event)
+                    conn.execute(
+                        "INSERT INTO events (seq, id, office, type, at, business_day, device, request_id, data) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [seq, uuid.uuid4().hex, self.office_id, type_name, data["at"], state.business_day,
+                         item.device, item.request_id, json.dumps(data, ensure_ascii=False)],
+                    )
+                    tid = getattr(event, "ticket_id", None)
+                    if tid:
+                        tickets.add(tid)
+                    cid = getattr(event, "counter", None)
+                    if cid:
+                        counters.add(cid)
+                    if isinstance(event, ev.BusinessDayStarted | ev.TicketExpired):
+                        all_counters = True
+                    self._write_side_effects(conn, state, event)
+                if item.request_id and item.device and item.reply is not None:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO requests (device, request_id, reply, at) VALUES (?, ?, ?, ?)",
+                        [item.device, item.request_id, json.dumps(item.reply, ensure_ascii=False), now.isoformat()],
+                    )
+                last_seqs.append(seq)
+            conn.executemany(_UPSERT_TICKET, [_ticket_row(state.tickets[t]) for t in tickets if t in state.tickets])
+            for cid in state.counters if all_counters else counters:
+                self._write_counter(conn, state.counters[cid])
+            if seq != self.last_seq:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('next_order', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [str(state.next_order)],
+                )
+        self.last_seq = seq
+        return last_seqs
+
+    def _write_side_effects(self, conn: sqlite3.Connection, state: OfficeState, event: ev.Event) -> None:
+        if isinstance(event, ev.BusinessDayStarted):
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('business_day', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [event.day],
+            )
+        elif isinstance(event, ev.ServiceClosed):
+            conn.execute("INSERT OR IGNORE INTO closed_services (code) VALUES (?)", [event.service])
+        elif isinstance(event, ev.ServiceOpened):
+            conn.execute("DELETE FROM closed_services WHERE code = ?", [event.service])
+        elif isinstance(event, ev.DeviceStatusReported):
+            conn.execute(
+                "INSERT INTO device_status (device, component, state, detail, at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (device, component) DO UPDATE SET state = excluded.state, detail = excluded.detail, at = excluded.at",
+                [event.device, event.component, event.state, event.detail, event.at.isoformat()],
+            )
+        elif isinstance(event, ev.VoteSubmitted):
+            conn.execute(
+                "INSERT INTO votes (ticket_id, level, reasons, counter, staff, at) VALUES (?, ?, ?, ?, ?, ?)",
+                [event.ticket_id, event.level, json.dumps(list(event.reasons), ensure_ascii=False), event.counter,
+                 event.staff, event.at.isoformat()],
+            )
+
+    def _write_counter(self, conn: sqlite3.Connection, counter: CounterState) -> None:
+        conn.execute(
+            "INSERT INTO counters (id, open, paused, paused_reason, staff, current, cycle_regular, cycle_priority, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET open = excluded.open, "
+            "paused = excluded.paused, paused_reason = excluded.paused_reason, staff = excluded.staff, "
+            "current = excluded.current, cycle_regular = excluded.cycle_regular, "
+            "cycle_priority = excluded.cycle_priority, updated_at = excluded.updated_at",
+            [counter.id, counter.open, counter.paused, counter.paused_reason, counter.staff, counter.current,
+             counter.cycle_regular, counter.cycle_priority, _iso(counter.updated_at)],
+        )
+
+    def forget_old_requests(self, now: datetime) -> int:
+        """Drop remembered replies older than REQUEST_MEMORY (devices retry within seconds)."""
+        with self.db.atomic():
+            cursor = self.db.execute("DELETE FROM requests WHERE at < ?", [(now - REQUEST_MEMORY).isoformat()])
+        return cursor.rowcount
+
+    def reset_sequence(self) -> None:
+        """After a failed commit: trust the database, not the counter in memory."""
+        self.last_seq = self._max_seq()
+
+
+def migrate_component(db: sqlite_utils.Database, component: str, migrations: list[list[str]]) -> int:
+    """Run the pending migrations of one component (procedures, dossiers...) of the same database.
+
+    Each component keeps its own version under meta key `schema_version.<component>`,
+    so features add tables without renumbering the core's migrations. Returns the version.
+    """
+    key = f"schema_version.{component}"
+    with db.atomic():
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(migrations):
+            raise StoreError(f"{component} schema version {version} is newer than this release ({len(migrations)}); upgrade motcua")
+        for number in range(version, len(migrations)):
+            for statement in migrations[number]:
+                db.execute(statement)
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, str(number + 1)],
+            )
+    return len(migrations)
+
+
+def backup(source: str | Path, destination: str | Path) -> int:
+    """A consistent copy of a live database (SQLite's online backup API); returns pages copied."""
+    destination = Path(destination)
+    if destination.exists():
+        raise StoreError(f"{destination} exists; choose a new file name")
+    src = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
+    dst = sqlite3.connect(str(destination))
+    try:
+        src.backup(dst)
+        pages = dst.execute("PRAGMA page_count").fetchone()[0]
+        ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
+        if ok != "ok":
+            raise StoreError(f"backup {destination} failed its integrity check: {ok}")
+        return pages
+    finally:
+        dst.close()
+        src.close()
+
+
+def _ticket_row(t: Ticket) -> list[Any]:
+    return [
+        t.id, t.business_day, t.number, t.service, t.seq, t.priority_group, t.order, t.status, t.target_counter,
+        t.counter, t.staff, t.call_count, _iso(t.issued_at), _iso(t.first_called_at), _iso(t.called_at),
+        _iso(t.started_at), _iso(t.finished_at), t.transfers, int(t.voted), t.vote_token, t.public_token,
+    ]
+
+
+def _ticket_from_row(r: dict[str, Any]) -> Ticket:
+    return Ticket(
+        id=r["id"], business_day=r["business_day"], number=r["number"], service=r["service"], seq=r["seq"],
+        priority_group=r["priority_group"], order=r["queue_order"], issued_at=datetime.fromisoformat(r["issued_at"]),
+        vote_token=r["vote_token"], public_token=r["public_token"], status=r["status"],
+        target_counter=r["target_counter"], counter=r["counter"], staff=r["staff"], call_count=r["call_count"],
+        first_called_at=_dt(r["first_called_at"]), called_at=_dt(r["called_at"]), started_at=_dt(r["started_at"]),
+        finished_at=_dt(r["finished_at"]), transfers=r["transfers"], voted=bool(r["voted"]),
+    )
