@@ -313,5 +313,16 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
     _run_server(config, data_dir, None, mqtt_listen, http_listen, "WARNING", on_ready=ready)
 
 
+def _add_feature_commands() -> None:
+    from queue_server import features
+
+    for feature in features.modules():
+        for command in feature.commands:
+            cli.add_command(command)
+
+
+_add_feature_commands()
+
+
 def main() -> None:
     cli()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
+from queue_server import features
 from queue_server.store import Store
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ def create_app(server: QueueServer) -> Flask:
 
     for register in BLUEPRINTS:
         register(app, server)
+    for feature in features.modules():
+        feature.register_web(app, server)
 
     @app.get("/health")
     def health() -> Any:

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Một Cửa QMS setup on Debian 12 / Raspberry Pi OS.
+#   ./setup.sh demo   create .venv, install, run a whole office on this machine
+#   ./setup.sh test   install what the tests need (apt packages when root), run pytest
+#   ./setup.sh bench  run the benchmarks (writes docs/performance.md)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=${MOTCUA_VENV:-.venv}
+PY=${PYTHON:-python3}
+APT_TEST_PACKAGES=(mosquitto)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+need_python() {
+  if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    say "Python 3.11 or newer is required (found: $($PY --version 2>&1 || echo none))"
+    if [ "$(id -u)" = 0 ]; then apt_install python3 python3-venv; else exit 1; fi
+  fi
+  "$PY" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+}
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    say "Please install: sudo apt-get install ${missing[*]}"
+    return 1
+  fi
+  say "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+venv() {
+  need_python
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating virtual environment $VENV"
+    "$PY" -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  say "installing motcua ($1)"
+  "$VENV/bin/python" -m pip install -q -e ".[$1]" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  "$VENV/bin/python" -c 'import motcua, queue_server' || { say "install failed"; exit 1; }
+}
+
+case "${1:-}" in
+  demo)
+    venv embedded-broker
+    shift
+    say "starting the demo office (Ctrl+C to stop)"
+    exec "$VENV/bin/motcua" demo "$@"
+    ;;
+  test)
+    apt_install "${APT_TEST_PACKAGES[@]}" || say "some tests need: ${APT_TEST_PACKAGES[*]}"
+    venv test
+    shift
+    say "ruff"
+    "$VENV/bin/ruff" check .
+    say "pytest"
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  bench)
+    apt_install "${APT_TEST_PACKAGES[@]}"
+    venv test
+    shift
+    exec "$VENV/bin/python" bench/run_all.py "$@"
+    ;;
+  *)
+    echo "usage: ./setup.sh demo | test | bench" >&2
+    exit 2
+    ;;
+esac
