@@ -86,7 +86,8 @@ class DeviceClient:
             if slot:
                 slot[1].append(reply)
                 slot[0].set()
-            return
+                return
+        # Anything else, and replies nobody waits for (errors to unreadable requests), go to handlers.
         for topic_filter, handler in self._handlers:
             if mqtt.topic_matches_sub(topic_filter, msg.topic):
                 handler(msg.topic, msg.payload)

@@ -12,6 +12,7 @@ of the batch gets `internal_error` (nothing was acknowledged, so nothing is lost
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from queue_server.store import Pending, Store
 from queue_server.views import call_view, counter_view, device_view, office_view, queue_view, ticket_view
 
 log = logging.getLogger(__name__)
+_LEADING_ID = re.compile(rb'\s*\{\s*"id"\s*:\s*"([A-Za-z0-9_.:-]{1,64})"')
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,11 @@ class Office:
 
     @staticmethod
     def _salvage_id(payload: bytes) -> str | None:
+        """The id of a refused request, so the device can match the error to what it sent."""
+        if len(payload) > p.MAX_PAYLOAD_BYTES:
+            # Never parse an oversized payload; a device puts "id" first, so look only there.
+            match = _LEADING_ID.match(payload[:200])
+            return match.group(1).decode() if match else None
         try:
             return p.request_id_of(p.decode_json(payload))
         except p.ProtocolError:

@@ -40,6 +40,7 @@ class ServerOptions:
     broker: BrokerURL | None = None  # None: run the embedded broker
     mqtt_listen: tuple[str, int] = ("127.0.0.1", 1883)
     http_listen: tuple[str, int] | None = ("127.0.0.1", 8080)
+    connect_timeout: float = 15.0
 
 
 class QueueServer:
@@ -60,6 +61,7 @@ class QueueServer:
         self._snapshot_lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self.started_at = time.monotonic()
+        self.broker_error: str | None = None
         self.handled = 0
 
     @property
@@ -95,7 +97,7 @@ class QueueServer:
             self.http = serve(self, *self.options.http_listen)
         self._worker = threading.Thread(target=self._work, name="office-worker", daemon=True)
         self._worker.start()
-        if not self.connected.wait(15):
+        if not self.connected.wait(self.options.connect_timeout):
             log.warning("MQTT broker %s not reachable yet; requests are handled once it is", url)
         self.notifier.ready(f"office {self.config.id} serving")
 
@@ -141,8 +143,10 @@ class QueueServer:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
+            self.broker_error = str(reason)
             log.error("MQTT broker refused the connection: %s", reason)
             return
+        self.broker_error = None
         client.subscribe([(self.topics.all_requests, 1), (self.topics.all_status, 1)])
         # Retained state must be republished on every connect (the embedded broker forgets it).
         self.inbox.put(("republish", None, None))
@@ -227,4 +231,4 @@ class QueueServer:
 
     def current_snapshot(self) -> dict[str, Any]:
         with self._snapshot_lock:
-            return dict(self.snapshot, broker_connected=self.connected.is_set(), handled=self.handled)
+            return dict(self.snapshot, broker_connected=self.connected.is_set(), broker_error=self.broker_error, handled=self.handled)

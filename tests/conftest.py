@@ -82,6 +82,10 @@ class Mosquitto:
         self.users = users or {}
         self.proc: subprocess.Popen | None = None
         lines = [f"listener {self.port} 127.0.0.1", "persistence false", "max_queued_messages 10000"]
+        if os.geteuid() == 0:
+            # As root, mosquitto drops to the "mosquitto" user and then cannot read the
+            # password file in pytest's private tmp dir; stay root for the test broker.
+            lines.append("user root")
         if self.users:
             pwfile = workdir / "passwords"
             pwfile.write_text("")
@@ -97,8 +101,12 @@ class Mosquitto:
         return BrokerURL("127.0.0.1", self.port, user, self.users.get(user) if user else None)
 
     def start(self) -> Mosquitto:
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
+        log = open(self.workdir / "mosquitto.log", "ab")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=log, stderr=log)
+        try:
+            wait_for_port(self.port)
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; mosquitto said: {(self.workdir / 'mosquitto.log').read_text()[-500:]}") from None
         return self
 
     def stop(self) -> None:
