@@ -177,7 +177,7 @@ class QueueServer:
         assert self.office is not None
         while True:
             try:
-                first = self.inbox.get(timeout=TICK_SECONDS)
+                first = self.inbox.get(timeout=min(TICK_SECONDS, self.notifier.interval or TICK_SECONDS))
             except queue.Empty:
                 self._publish(self.office.tick())
                 self.notifier.pet()

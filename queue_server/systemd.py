@@ -14,6 +14,7 @@ class Notifier:
         # Pet at half the watchdog interval, as sd_watchdog_enabled(3) advises.
         self.interval = int(usec) / 2e6 if usec and usec.isdigit() else None
         self._last_pet = 0.0
+        self._ready = False
 
     @property
     def active(self) -> bool:
@@ -31,6 +32,7 @@ class Notifier:
         return True
 
     def ready(self, status: str = "") -> bool:
+        self._ready = True
         return self.send("READY=1" + (f"\nSTATUS={status}" if status else ""))
 
     def stopping(self) -> bool:
@@ -38,7 +40,7 @@ class Notifier:
 
     def pet(self) -> bool:
         """Send WATCHDOG=1 if the interval has passed; cheap to call from a busy loop."""
-        if self.interval is None:
+        if self.interval is None or not self._ready:
             return False
         now = time.monotonic()
         if now - self._last_pet < self.interval:

@@ -1,0 +1,121 @@
+"""The `motcua` command line, the HTTP endpoints and the systemd notifications, as users meet them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+
+from tests.conftest import EXAMPLE_CONFIG, ROOT, free_port, run_cli, wait_for_port
+
+
+def http_get(server, path: str) -> tuple[int, str]:
+    host, port = server.options.http_listen
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def broker_args(server) -> list[str]:
+    return ["--broker", f"mqtt://127.0.0.1:{server.broker_url.port}", "--config", str(EXAMPLE_CONFIG)]
+
+
+def test_ticket_and_call_commands_print_in_vietnamese(start_server):
+    server = start_server()
+    issued = run_cli("ticket", "--service", "DD", *broker_args(server))
+    assert issued.returncode == 0, issued.stderr
+    assert "Số thứ tự: 2001" in issued.stdout and "Đất đai - Môi trường" in issued.stdout
+    priority = run_cli("ticket", "--service", "DD", "--group", "elderly", "--json", *broker_args(server))
+    reply = json.loads(priority.stdout)
+    assert reply["ticket"]["priority_group_name"] == "Người cao tuổi"
+    assert run_cli("send", "counter.sign_in", "counter=Q3", "staff=nv-hoa", *broker_args(server)).returncode == 0
+    called = run_cli("call", "--counter", "Q3", "--json", *broker_args(server))
+    assert json.loads(called.stdout)["ticket"]["number"] == "2002"  # ratio 2:1 starts with a priority ticket
+
+
+def test_a_refused_command_exits_1_with_the_vietnamese_message(start_server):
+    server = start_server()
+    refused = run_cli("call", "--counter", "Q1", *broker_args(server))
+    assert refused.returncode == 1
+    assert "counter_closed" in refused.stderr and "Quầy 1 đang đóng" in refused.stderr
+
+
+def test_commands_say_clearly_when_no_server_answers():
+    result = run_cli("ticket", "--service", "HT", "--broker", f"mqtt://127.0.0.1:{free_port()}", "--timeout", "1")
+    assert result.returncode == 1
+    assert "motcua server" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_wrong_configuration_stops_the_server_naming_the_key(tmp_path):
+    bad = tmp_path / "office.toml"
+    bad.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8").replace('numbers = "2001-2999"', 'numbers = "1500-2999"'))
+    result = run_cli("server", "--config", str(bad), "--data", str(tmp_path / "d"))
+    assert result.returncode == 1
+    assert "services[1].numbers: 1500-2999 overlaps HT" in result.stderr
+
+
+def test_events_and_backup_commands_read_the_live_database(start_server, tmp_path):
+    server = start_server()
+    run_cli("ticket", "--service", "HT", *broker_args(server))
+    run_cli("ticket", "--service", "CT", *broker_args(server))
+    data = str(server.options.data_dir)
+    lines = run_cli("events", "--data", data, "--config", str(EXAMPLE_CONFIG), "--after", "1", "--json").stdout.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [e["seq"] for e in events] == [2, 3]
+    assert [e["data"]["number"] for e in events] == ["1001", "C001"]
+    target = tmp_path / "copy.db"
+    done = run_cli("backup", "--data", data, "--config", str(EXAMPLE_CONFIG), str(target))
+    assert done.returncode == 0 and "integrity ok" in done.stdout
+    again = run_cli("backup", "--data", data, "--config", str(EXAMPLE_CONFIG), str(target))
+    assert again.returncode == 1 and "exists" in again.stderr
+
+
+def test_http_health_state_events_and_metrics(start_server):
+    server = start_server()
+    run_cli("ticket", "--service", "HT", *broker_args(server))
+    run_cli("send", "device.status", "state=no_paper", "--device", "kiosk-01", *broker_args(server))
+    status, body = http_get(server, "/health")
+    assert status == 200 and json.loads(body)["broker_connected"] is True
+    state = json.loads(http_get(server, "/api/state")[1])
+    assert state["queue"]["services"]["HT"]["waiting"] == 1
+    assert state["devices"]["kiosk-01/printer"]["state"] == "no_paper"
+    events = json.loads(http_get(server, "/api/events?after=0&limit=2")[1])
+    assert [e["seq"] for e in events["events"]] == [1, 2] and events["last_seq"] == 2
+    assert http_get(server, "/api/events?after=abc")[0] == 400
+    metrics = http_get(server, "/metrics")[1]
+    assert 'motcua_waiting{office="ubnd-huyen-demo",service="HT"} 1' in metrics
+    assert 'motcua_device_fault{office="ubnd-huyen-demo",device="kiosk-01",component="printer",state="no_paper"} 1' in metrics
+    assert 'motcua_device_online{office="ubnd-huyen-demo",device="console"}' in metrics
+
+
+def test_the_server_notifies_systemd_when_ready_and_pets_the_watchdog(tmp_path):
+    sock_path = tmp_path / "notify.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(sock_path))
+    listener.settimeout(30)
+    mqtt_port = free_port()
+    env = dict(os.environ, NOTIFY_SOCKET=str(sock_path), WATCHDOG_USEC="200000")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "motcua", "server", "--data", str(tmp_path / "d"), "--no-http",
+         "--mqtt-listen", f"127.0.0.1:{mqtt_port}", "--config", str(EXAMPLE_CONFIG)],
+        cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
+    )
+    try:
+        messages = [listener.recv(1024).decode()]
+        while not any("WATCHDOG=1" in m for m in messages):
+            messages.append(listener.recv(1024).decode())
+        assert messages[0].startswith("READY=1")
+        wait_for_port(mqtt_port)  # READY came after the broker was listening
+        proc.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in messages[-1]:
+            messages.append(listener.recv(1024).decode())
+        assert proc.wait(30) == 0
+    finally:
+        proc.kill()
+        listener.close()
