@@ -6,6 +6,7 @@ this class, so retry-with-the-same-id (promise 2) is implemented once.
 
 from __future__ import annotations
 
+import socket
 import threading
 import uuid
 from typing import Any
@@ -14,6 +15,14 @@ import paho.mqtt.client as mqtt
 
 from motcua import protocol as p
 from motcua.broker_url import BrokerURL, parse_broker_url
+
+
+def disable_nagle(client: mqtt.Client) -> None:
+    """Send small MQTT packets at once: paho leaves Nagle's algorithm on, which with the
+    peer's delayed ACK adds ~40 ms to each leg of a request/reply (measured: 88 ms round trips)."""
+    sock = client.socket()
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class RequestTimeout(TimeoutError):
@@ -71,6 +80,7 @@ class DeviceClient:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
             return
+        disable_nagle(client)
         client.subscribe([(t, q) for t, q in self._subscriptions.items()])
         client.publish(self.topics.status(self.device), p.ONLINE, qos=1, retain=True)
         self._subscribed.set()

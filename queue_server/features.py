@@ -11,8 +11,8 @@ import importlib
 from types import ModuleType
 
 FEATURES: list[str] = [
-    # "queue_server.procedures",
-    # "queue_server.dossiers",
+    "queue_server.procedures",
+    "queue_server.dossiers",
 ]
 
 

@@ -21,6 +21,7 @@ import paho.mqtt.client as mqtt
 
 from motcua import protocol as p
 from motcua.broker_url import BrokerURL
+from motcua.client import disable_nagle
 from motcua.clock import Clock, SystemClock
 from queue_server.broker import EmbeddedBroker
 from queue_server.config import OfficeConfig
@@ -147,6 +148,7 @@ class QueueServer:
             log.error("MQTT broker refused the connection: %s", reason)
             return
         self.broker_error = None
+        disable_nagle(client)
         client.subscribe([(self.topics.all_requests, 1), (self.topics.all_status, 1)])
         # Retained state must be republished on every connect (the embedded broker forgets it).
         self.inbox.put(("republish", None, None))

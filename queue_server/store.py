@@ -197,7 +197,7 @@ class Store:
                 state.tickets[ticket.id] = ticket
                 state.vote_tokens[ticket.vote_token] = ticket.id
                 if ticket.status == "waiting":
-                    state.waiting.setdefault(ticket.service, {})[ticket.id] = ticket
+                    state.enqueue(ticket)
             # Numbers restart each day; the next one follows the highest a service has issued
             # (by number, since a transferred ticket keeps the number of the service it came from).
             for ticket in state.tickets.values():

@@ -76,13 +76,12 @@ def counter_view(state: OfficeState, config: OfficeConfig, counter: CounterState
 def queue_view(state: OfficeState, config: OfficeConfig, now: datetime) -> dict[str, Any]:
     services = {}
     for code, spec in config.services.items():
-        waiting = state.waiting.get(code, {}).values()
         wait = estimated_wait_seconds(state, config, code)
         services[code] = {
             "name": spec.name,
             "open": code not in state.closed_services,
-            "waiting": len(waiting),
-            "waiting_priority": sum(1 for t in waiting if t.priority),
+            "waiting": state.waiting_count(code),
+            "waiting_priority": state.waiting_priority.get(code, 0),
             "estimated_wait_seconds": wait,
             "estimated_wait_minutes": _minutes(wait),
         }

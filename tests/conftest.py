@@ -81,7 +81,7 @@ class Mosquitto:
         self.port = free_port()
         self.users = users or {}
         self.proc: subprocess.Popen | None = None
-        lines = [f"listener {self.port} 127.0.0.1", "persistence false", "max_queued_messages 10000"]
+        lines = [f"listener {self.port} 127.0.0.1", "persistence false", "max_queued_messages 10000", "set_tcp_nodelay true"]
         if os.geteuid() == 0:
             # As root, mosquitto drops to the "mosquitto" user and then cannot read the
             # password file in pytest's private tmp dir; stay root for the test broker.

@@ -387,13 +387,13 @@ def replay(config: OfficeConfig, events: Iterable[e.Event]) -> OfficeState:
 
 
 def _leave_queue(state: OfficeState, ticket: Ticket) -> None:
-    state.waiting.get(ticket.service, {}).pop(ticket.id, None)
+    state.dequeue(ticket)
 
 
 def _join_queue(state: OfficeState, ticket: Ticket) -> None:
     ticket.status = WAITING
     ticket.counter = None
-    state.waiting.setdefault(ticket.service, {})[ticket.id] = ticket
+    state.enqueue(ticket)
 
 
 def _free_counter(state: OfficeState, ticket: Ticket, at: datetime) -> None:
@@ -407,6 +407,7 @@ def _day_started(state: OfficeState, config: OfficeConfig, ev: e.BusinessDayStar
     state.business_day = ev.day
     state.tickets.clear()
     state.waiting.clear()
+    state.waiting_priority.clear()
     state.next_seq.clear()
     state.vote_tokens.clear()
 
@@ -582,7 +583,11 @@ def estimated_wait_seconds(state: OfficeState, config: OfficeConfig, service: st
 
 
 def position(state: OfficeState, ticket: Ticket) -> int:
-    """How many tickets of the same service and class wait before this one."""
+    """How many tickets of the same service wait before this one (for a priority ticket: priority ones)."""
+    if ticket.order >= state.next_order - 1:  # the newest ticket, e.g. just issued: O(1)
+        if ticket.priority:
+            return state.waiting_priority.get(ticket.service, 0) - 1
+        return state.waiting_count(ticket.service) - 1
     return sum(
         1
         for t in state.waiting.get(ticket.service, {}).values()

@@ -82,6 +82,18 @@ class OfficeState:
     durations: dict[str, deque[float]] = field(default_factory=dict)  # service -> recent service seconds
     devices: dict[tuple[str, str], DeviceReport] = field(default_factory=dict)
     vote_tokens: dict[str, str] = field(default_factory=dict)  # token -> ticket id
+    waiting_priority: dict[str, int] = field(default_factory=dict)  # service -> priority tickets waiting
+
+    def enqueue(self, ticket: Ticket) -> None:
+        queue = self.waiting.setdefault(ticket.service, {})
+        if ticket.id not in queue:
+            queue[ticket.id] = ticket
+            if ticket.priority:
+                self.waiting_priority[ticket.service] = self.waiting_priority.get(ticket.service, 0) + 1
+
+    def dequeue(self, ticket: Ticket) -> None:
+        if self.waiting.get(ticket.service, {}).pop(ticket.id, None) is not None and ticket.priority:
+            self.waiting_priority[ticket.service] -= 1
 
     def ticket_by_number(self, number: str) -> Ticket | None:
         return self.tickets.get(ticket_id(self.business_day or "", number))

@@ -343,3 +343,15 @@ def test_the_engine_imports_no_io():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
+
+
+def test_position_counts_the_tickets_ahead_in_the_same_class():
+    from queue_server.engine import position
+
+    h = Harness()
+    for group in [None, "elderly", None, None, "pregnant", None]:
+        h.issue("HT", group)
+        newest = max(h.state.tickets.values(), key=lambda t: t.order)
+        brute = sum(1 for t in h.state.waiting["HT"].values() if t.order < newest.order and (t.priority or not newest.priority))
+        assert position(h.state, newest) == brute
+    assert [position(h.state, h.ticket(n)) for n in ["1001", "1002", "1003", "1005"]] == [0, 0, 2, 1]

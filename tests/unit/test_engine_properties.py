@@ -145,6 +145,8 @@ class EngineMachine(RuleBasedStateMachine):
                 assert holders.get(tid) == [t.counter] and tid not in queued
             else:
                 assert tid not in queued and tid not in holders
+        for service, q in state.waiting.items():
+            assert state.waiting_priority.get(service, 0) == sum(1 for t in q.values() if t.priority)
         assert set(queued) <= set(state.tickets)
         assert set(holders) <= set(state.tickets)
 

@@ -1,0 +1,275 @@
+"""The dossier as this appliance keeps it, and the validation of one update from a source system."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from queue_server.dossiers.codes import CodeError, parse_code
+from queue_server.dossiers.privacy import last_digits
+
+RECEIVED = "received"
+PROCESSING = "processing"
+NEEDS_DOCUMENTS = "needs_documents"
+RESULT_READY = "result_ready"
+RETURNED = "returned"
+REJECTED = "rejected"
+STATUSES = (RECEIVED, PROCESSING, NEEDS_DOCUMENTS, RESULT_READY, RETURNED, REJECTED)
+FINISHED = (RESULT_READY, RETURNED, REJECTED)  # the office has decided: lateness is judged at that moment
+
+STATUS_TEXT = {
+    RECEIVED: ("Đã tiếp nhận", "Received"),
+    PROCESSING: ("Đang giải quyết", "In processing"),
+    NEEDS_DOCUMENTS: ("Cần bổ sung hồ sơ", "More documents needed"),
+    RESULT_READY: ("Đã có kết quả", "Result ready"),
+    RETURNED: ("Đã trả kết quả", "Result returned"),
+    REJECTED: ("Từ chối giải quyết", "Rejected"),
+}
+
+# Spellings that source systems use for the same statuses (compared after lowercasing, spaces and dashes as "_").
+STATUS_ALIASES = {
+    "tiep_nhan": RECEIVED, "da_tiep_nhan": RECEIVED, "new": RECEIVED,
+    "in_processing": PROCESSING, "in_progress": PROCESSING, "dang_xu_ly": PROCESSING, "dang_giai_quyet": PROCESSING,
+    "supplement": NEEDS_DOCUMENTS, "bo_sung": NEEDS_DOCUMENTS, "can_bo_sung": NEEDS_DOCUMENTS, "needs_more_documents": NEEDS_DOCUMENTS,
+    "ready": RESULT_READY, "co_ket_qua": RESULT_READY, "da_co_ket_qua": RESULT_READY,
+    "done": RETURNED, "da_tra": RETURNED, "da_tra_ket_qua": RETURNED,
+    "tu_choi": REJECTED, "refused": REJECTED,
+}
+
+MAX_TEXT = {"procedure_code": 100, "procedure_name": 500, "applicant_name": 200, "return_counter": 50,
+            "return_service": 50, "rejection_reason": 2000, "source_id": 100}
+MAX_DOCUMENTS = 50
+MAX_FUTURE = timedelta(days=1)  # an update stamped further ahead would block every real update after it
+DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")  # spreadsheets exported by offices
+
+
+class ItemError(ValueError):
+    """One update cannot be accepted; `reason` is stable, the messages say which field and why."""
+
+    def __init__(self, reason: str, message: str, message_en: str, detail: str | None = None) -> None:
+        super().__init__(f"{reason}: {message_en}")
+        self.reason = reason
+        self.message = message
+        self.message_en = message_en
+        self.detail = detail  # the finer reason, e.g. the code parser's "partial"
+
+    def as_dict(self) -> dict[str, str]:
+        result = {"code": self.reason, "message": self.message, "message_en": self.message_en}
+        if self.detail:
+            result["detail"] = self.detail
+        return result
+
+
+@dataclass(frozen=True)
+class Due:
+    """A due date for the result: a whole day (due by its end) or an exact time."""
+
+    value: str  # "YYYY-MM-DD" or an ISO datetime in UTC
+
+    @property
+    def date_only(self) -> bool:
+        return len(self.value) == 10
+
+    def deadline(self, tz: ZoneInfo) -> datetime:
+        """The exact due time, or for a whole day the midnight that ends it."""
+        if self.date_only:
+            return datetime.combine(date.fromisoformat(self.value) + timedelta(days=1), time(0), tz)
+        return datetime.fromisoformat(self.value)
+
+    def text(self, tz: ZoneInfo) -> str:
+        if self.date_only:
+            return date.fromisoformat(self.value).strftime("%d/%m/%Y")
+        return datetime.fromisoformat(self.value).astimezone(tz).strftime("%H:%M %d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class DossierUpdate:
+    """One validated update: the whole dossier as the source saw it at `updated_at`."""
+
+    code: str
+    updated_at: datetime
+    status: str
+    status_at: datetime
+    procedure_code: str | None
+    procedure_name: str | None
+    received_at: datetime
+    due: Due | None
+    applicant_name: str | None
+    id_last4: str | None
+    phone_last4: str | None
+    return_counter: str | None
+    return_service: str | None
+    missing_documents: tuple[str, ...] = ()
+    rejection_reason: str | None = None
+    late: bool | None = None
+
+
+@dataclass
+class Dossier:
+    code: str
+    source: str
+    updated_at: datetime
+    status: str
+    status_at: datetime
+    procedure_code: str | None
+    procedure_name: str | None
+    received_at: datetime
+    due: Due | None
+    applicant_name: str | None
+    id_last4: str | None
+    phone_last4: str | None
+    return_counter: str | None
+    return_service: str | None
+    missing_documents: list[str]
+    rejection_reason: str | None
+    late: bool | None
+    finished_at: datetime | None
+    history: list[tuple[str, datetime]] = field(default_factory=list)
+
+    def is_late(self, now: datetime, tz: ZoneInfo) -> bool | None:
+        """Late against the due date: at the decision if there was one, else now; None without a due date."""
+        if self.late is not None:
+            return self.late  # the source knows its own rules (suspended days, extensions)
+        if self.due is None:
+            return None
+        moment, deadline = self.finished_at or now, self.due.deadline(tz)
+        return moment >= deadline if self.due.date_only else moment > deadline  # a day ends before the next midnight
+
+
+def _fail(reason: str, vi: str, en: str) -> ItemError:
+    return ItemError(reason, vi, en)
+
+
+def clean_text(value: Any, name: str) -> str | None:
+    """A text field: control characters removed, NFC, trimmed, bounded; None when empty."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _fail("bad_field", f"Trường {name} phải là chuỗi ký tự.", f"{name} must be a string.")
+    text = "".join(ch for ch in unicodedata.normalize("NFC", value) if unicodedata.category(ch) not in ("Cc", "Cf") or ch == " ")
+    text = " ".join(text.split())
+    limit = MAX_TEXT.get(name, 500)
+    if len(text) > limit:
+        raise _fail("too_long", f"Trường {name} dài quá {limit} ký tự.", f"{name} is longer than {limit} characters.")
+    return text or None
+
+
+def parse_time(value: Any, name: str, tz: ZoneInfo) -> datetime:
+    """An ISO 8601 time (or dd/mm/yyyy [HH:MM[:SS]]) in UTC; times without an offset are the office's local time."""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail("missing_field", f"Thiếu trường {name} (thời gian).", f"{name} (a time) is missing.")
+    text = value.strip()
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        for fmt in DATE_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        raise _fail("bad_time", f"Trường {name} không phải thời gian hợp lệ: {text[:40]!r}.", f"{name} is not a valid time: {text[:40]!r}.")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def parse_due(value: Any, tz: ZoneInfo) -> Due | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str) and len(value.strip()) <= 10 and ":" not in value:
+        text = value.strip()
+        for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+            try:
+                return Due(parse(text).isoformat())  # a whole day: due by its end
+            except ValueError:
+                continue
+    return Due(parse_time(value, "due_at", tz).isoformat())
+
+
+def parse_status(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail("missing_field", "Thiếu trường status (trạng thái).", "status is missing.")
+    key = value.strip().lower().replace(" ", "_").replace("-", "_")
+    status = key if key in STATUSES else STATUS_ALIASES.get(key)
+    if status is None:
+        raise _fail("bad_status", f"Trạng thái không hợp lệ: {value[:40]!r}. Dùng một trong: {', '.join(STATUSES)}.",
+                    f"Unknown status {value[:40]!r}; use one of: {', '.join(STATUSES)}.")
+    return status
+
+
+def parse_bool(value: Any, name: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "co", "có", "false", "0", "no", "khong", "không"):
+        return value.strip().lower() in ("true", "1", "yes", "co", "có")
+    raise _fail("bad_field", f"Trường {name} phải là true/false.", f"{name} must be true or false.")
+
+
+def parse_documents(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    items = value.split("|") if isinstance(value, str) else value  # CSV cells list documents separated by |
+    if not isinstance(items, list | tuple):
+        raise _fail("bad_field", "Trường missing_documents phải là danh sách.", "missing_documents must be a list.")
+    if len(items) > MAX_DOCUMENTS:
+        raise _fail("too_long", f"Quá {MAX_DOCUMENTS} giấy tờ cần bổ sung.", f"More than {MAX_DOCUMENTS} missing documents.")
+    docs = [clean_text(item, "missing_documents") for item in items]
+    return tuple(d for d in docs if d)
+
+
+def _nested(item: dict[str, Any], outer: str, inner: str, flat: str) -> Any:
+    value = item.get(flat)
+    if value is None and isinstance(item.get(outer), dict):
+        value = item[outer].get(inner)
+    return value
+
+
+def parse_update(item: Any, tz: ZoneInfo, now: datetime) -> DossierUpdate:
+    """Validate one item of a push or an import; raises ItemError naming the first problem."""
+    if not isinstance(item, dict):
+        raise _fail("not_an_object", "Mỗi hồ sơ phải là một đối tượng JSON.", "Each dossier must be a JSON object.")
+    try:
+        code = parse_code(item.get("code")).code
+    except CodeError as exc:
+        raise ItemError("bad_code", exc.message, f"code: {exc.message_en}", detail=exc.reason) from None
+    updated_at = parse_time(item.get("updated_at"), "updated_at", tz)
+    if updated_at > now + MAX_FUTURE:
+        raise _fail("future_time", "updated_at ở tương lai quá 1 ngày: kiểm tra đồng hồ của hệ thống nguồn.",
+                    "updated_at is more than a day ahead: check the source system's clock.")
+    status = parse_status(item.get("status"))
+    status_at = parse_time(item["status_at"], "status_at", tz) if item.get("status_at") else updated_at
+    procedure_code = clean_text(_nested(item, "procedure", "code", "procedure_code"), "procedure_code")
+    procedure_name = clean_text(_nested(item, "procedure", "name", "procedure_name"), "procedure_name")
+    if not procedure_code and not procedure_name:
+        raise _fail("missing_field", "Thiếu thủ tục (procedure_code hoặc procedure_name).", "procedure_code or procedure_name is missing.")
+    missing = parse_documents(item.get("missing_documents"))
+    return DossierUpdate(
+        code=code,
+        updated_at=updated_at,
+        status=status,
+        status_at=status_at,
+        procedure_code=procedure_code,
+        procedure_name=procedure_name,
+        received_at=parse_time(item.get("received_at"), "received_at", tz),
+        due=parse_due(item.get("due_at"), tz),
+        applicant_name=clean_text(_nested(item, "applicant", "name", "applicant_name"), "applicant_name"),
+        id_last4=last_digits(clean_text(_nested(item, "applicant", "id_number", "applicant_id_number"), "applicant_id_number")),
+        phone_last4=last_digits(clean_text(_nested(item, "applicant", "phone", "applicant_phone"), "applicant_phone")),
+        return_counter=clean_text(item.get("return_counter"), "return_counter"),
+        return_service=clean_text(item.get("return_service"), "return_service"),
+        missing_documents=missing,
+        rejection_reason=clean_text(item.get("rejection_reason"), "rejection_reason"),
+        late=parse_bool(item.get("late"), "late"),
+    )

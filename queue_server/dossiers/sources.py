@@ -1,0 +1,78 @@
+"""Source systems that may push dossiers: one bearer token each, kept only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from queue_server.dossiers.db import ts, write_transaction
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class SourceError(ValueError):
+    """A source cannot be added or revoked (bad name, exists, unknown)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    created_at: str
+    revoked_at: str | None
+    last_used_at: str | None
+
+
+def token_hash(token: str) -> str:
+    # Tokens are 256 random bits: a plain SHA-256 is enough (no dictionary to slow down).
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add(db: sqlite_utils.Database, name: str, now: datetime) -> str:
+    """Create a source (or give a revoked one a new token); returns the token, which is never stored."""
+    if not NAME.fullmatch(name):
+        raise SourceError(f"tên nguồn không hợp lệ / invalid source name {name!r}: letters, digits, . _ - (at most 64)")
+    token = secrets.token_urlsafe(32)
+    with write_transaction(db):
+        row = db.execute("SELECT revoked_at FROM dossier_sources WHERE name = ?", [name]).fetchone()
+        if row is not None and row[0] is None:
+            raise SourceError(f"nguồn {name!r} đã tồn tại / source {name!r} exists; revoke it first to issue a new token")
+        db.execute(
+            "INSERT INTO dossier_sources (name, token_sha256, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "token_sha256 = excluded.token_sha256, created_at = excluded.created_at, revoked_at = NULL, last_used_at = NULL",
+            [name, token_hash(token), ts(now)],
+        )
+    return token
+
+
+def revoke(db: sqlite_utils.Database, name: str, now: datetime) -> None:
+    with write_transaction(db):
+        cursor = db.execute("UPDATE dossier_sources SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [ts(now), name])
+        if cursor.rowcount == 0:
+            raise SourceError(f"không có nguồn đang hoạt động tên {name!r} / no active source named {name!r}")
+
+
+def list_all(db: sqlite_utils.Database) -> list[Source]:
+    rows = db.execute("SELECT name, created_at, revoked_at, last_used_at FROM dossier_sources ORDER BY name").fetchall()
+    return [Source(*row) for row in rows]
+
+
+def authenticate(db: sqlite_utils.Database, token: str) -> tuple[str | None, str | None]:
+    """(source name, None) for a valid token, else (None, "unknown_token" or "revoked_token")."""
+    if not token or len(token) > 200:
+        return None, "unknown_token"
+    row = db.execute("SELECT name, revoked_at FROM dossier_sources WHERE token_sha256 = ?", [token_hash(token)]).fetchone()
+    if row is None:
+        return None, "unknown_token"
+    if row[1] is not None:
+        return None, "revoked_token"
+    return row[0], None
+
+
+def touch(db: sqlite_utils.Database, name: str, now: datetime) -> None:
+    """Record when a source last pushed (inside the caller's transaction)."""
+    db.execute("UPDATE dossier_sources SET last_used_at = ? WHERE name = ?", [ts(now), name])

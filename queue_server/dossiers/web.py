@@ -1,0 +1,152 @@
+"""HTTP routes: the authenticated push from source systems, the public lookup, the results TV list.
+
+Rate limits come from the environment (read when the server starts):
+MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE (20; 0 turns the limiter off), MOTCUA_DOSSIER_LOOKUP_BURST (10),
+MOTCUA_DOSSIER_NOT_FOUND_COST (3: a miss costs this many lookups, which is what guessing produces).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+from flask import Flask, Response, jsonify, request
+
+from queue_server.dossiers import db as store
+from queue_server.dossiers import sources
+from queue_server.dossiers.lookup import LookupRefused, lookup, ready_list
+from queue_server.dossiers.ratelimit import TokenBucket
+from queue_server.dossiers.sync import MAX_ITEMS, ImportFileError, apply_updates, items_of
+
+if TYPE_CHECKING:
+    from queue_server.server import QueueServer
+
+MAX_PUSH_BYTES = 8 * 1024 * 1024
+MAX_LOOKUP_BYTES = 4096  # a code and 4 digits; more is junk, refused before reading it
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    per_minute: float = 20.0
+    burst: int = 10
+    not_found_cost: float = 3.0
+
+    @classmethod
+    def from_env(cls) -> LimitSettings:
+        env = os.environ
+        return cls(
+            per_minute=float(env.get("MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE", cls.per_minute)),
+            burst=int(env.get("MOTCUA_DOSSIER_LOOKUP_BURST", cls.burst)),
+            not_found_cost=float(env.get("MOTCUA_DOSSIER_NOT_FOUND_COST", cls.not_found_cost)),
+        )
+
+
+def _error(status: int, code: str, message: str, message_en: str, headers: dict[str, str] | None = None) -> Response:
+    response = jsonify({"ok": False, "error": {"code": code, "message": message, "message_en": message_en}})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def register(app: Flask, server: QueueServer, settings: LimitSettings | None = None) -> None:
+    settings = settings or LimitSettings.from_env()
+    store.connect(server.db_path).close()  # migrate once, before any request thread opens its own connection
+    limiter = TokenBucket(settings.per_minute, settings.burst, server.clock)
+    local = threading.local()
+
+    def db() -> sqlite_utils.Database:
+        if getattr(local, "db", None) is None:
+            local.db = store.open_db(server.db_path)
+        return local.db
+
+    def private(response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"  # no proxy or browser keeps a citizen's answer
+        return response
+
+    def refused(exc: LookupRefused) -> Response:
+        response = jsonify(exc.as_dict())
+        response.status_code = exc.status
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return private(response)
+
+    def limited_lookup(raw_code: object, verify: object | None) -> Response:
+        client = request.remote_addr or "?"
+        wait = limiter.take(client)
+        if wait:
+            return private(_error(
+                429, "rate_limited",
+                f"Bạn tra cứu quá nhanh. Vui lòng thử lại sau {int(wait)} giây.",
+                f"Too many lookups. Please try again in {int(wait)} seconds.",
+                {"Retry-After": str(int(wait))},
+            ))
+        try:
+            return private(jsonify(lookup(db(), server.config, raw_code, server.clock.now(), verify)))
+        except LookupRefused as exc:
+            if exc.code in ("not_found", "bad_code"):
+                limiter.charge(client, settings.not_found_cost - 1)  # guesses mostly miss: they pay more
+            return refused(exc)
+
+    def body() -> dict[str, Any]:
+        if (request.content_length or 0) > MAX_LOOKUP_BYTES:
+            raise LookupRefused(413, "too_large", "Dữ liệu gửi lên quá lớn.", "The request body is too large.")
+        data = request.get_json(silent=True, force=True) if request.content_length else None
+        return data if isinstance(data, dict) else {}
+
+    @app.get("/api/dossiers/ready")
+    def dossiers_ready() -> Any:
+        try:
+            limit = int(request.args.get("limit", 30))
+        except ValueError:
+            return _error(400, "bad_request", "limit phải là số nguyên.", "limit must be a whole number.")
+        return private(jsonify({"ok": True, "dossiers": ready_list(db(), server.config, limit)}))
+
+    @app.route("/api/dossiers/lookup", methods=["GET", "POST"])
+    def dossier_lookup_query() -> Any:
+        # POST keeps the digits out of URLs and access logs; GET ?code= accepts a scanned lookup URL whole.
+        try:
+            data = body() if request.method == "POST" else {}
+        except LookupRefused as exc:
+            return refused(exc)
+        return limited_lookup(data.get("code", request.args.get("code")), data.get("verify", request.args.get("verify")))
+
+    @app.route("/api/dossiers/<code>", methods=["GET", "POST"])
+    def dossier_lookup(code: str) -> Any:
+        try:
+            data = body() if request.method == "POST" else {}
+        except LookupRefused as exc:
+            return refused(exc)
+        return limited_lookup(code, data.get("verify", request.args.get("verify")))
+
+    @app.post("/api/dossiers/sync")
+    def dossier_sync() -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _error(401, "unauthorized", "Thiếu mã xác thực (Authorization: Bearer ...).",
+                          "Missing credentials (Authorization: Bearer ...).", {"WWW-Authenticate": 'Bearer realm="motcua"'})
+        source, problem = sources.authenticate(db(), token.strip())
+        if source is None:
+            revoked = problem == "revoked_token"
+            return _error(401, problem or "unknown_token",
+                          "Mã xác thực đã bị thu hồi." if revoked else "Mã xác thực không hợp lệ.",
+                          "The token has been revoked." if revoked else "The token is not valid.",
+                          {"WWW-Authenticate": 'Bearer realm="motcua", error="invalid_token"'})
+        if (request.content_length or 0) > MAX_PUSH_BYTES:
+            return _error(413, "too_large", f"Dữ liệu quá lớn (tối đa {MAX_PUSH_BYTES // 1024 // 1024} MB).",
+                          f"The body is too large (at most {MAX_PUSH_BYTES // 1024 // 1024} MB).")
+        data = request.get_json(silent=True, force=True)
+        try:
+            items = items_of(data)
+        except ImportFileError:
+            return _error(400, "bad_request", "Nội dung phải là JSON: một hồ sơ, một danh sách, hoặc {\"dossiers\": [...]}.",
+                          "The body must be JSON: one dossier, a list, or {\"dossiers\": [...]}.")
+        if len(items) > MAX_ITEMS:
+            return _error(413, "too_many", f"Tối đa {MAX_ITEMS} hồ sơ mỗi lần gửi.", f"At most {MAX_ITEMS} dossiers per request.")
+        now = server.clock.now()
+        report = apply_updates(db(), items, source, now, server.config.tz, touch=True)
+        # The reply leaves only after the commit inside apply_updates.
+        return private(jsonify({"ok": True, "source": source, **report.as_dict()}))

@@ -1,0 +1,169 @@
+"""`motcua procedures import|search|show`: the catalogue from the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlite_utils
+
+from queue_server.procedures import db as pdb
+from queue_server.procedures.model import DOCUMENT_KINDS, LEVEL_NAMES
+
+EXIT_REJECTED = 2  # the import ran, but some rows were rejected
+
+# The same --config/--data as `motcua events`; motcua.cli is imported lazily (it imports this module).
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                             help="Office configuration (TOML). Default: firmware_config/office.example.toml")
+data_option = click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True,
+                           help="Directory of the SQLite database.")
+
+
+@contextmanager
+def _catalogue(config_path: str | None, data_dir: str) -> Iterator[tuple[Any, sqlite_utils.Database, Path]]:
+    """The office config and a connection to its database, created and migrated if needed."""
+    from motcua.cli import _load_config
+    from queue_server.store import Store, StoreError
+
+    config = _load_config(config_path)
+    try:
+        store = Store.in_dir(data_dir, config.id)  # core tables first, and refuses another office's database
+        store.close()
+        db = pdb.open_db(store.path)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield config, db, store.path
+    finally:
+        db.close()
+
+
+@click.group("procedures")
+def procedures() -> None:
+    """Thủ tục hành chính: nhập danh mục, tra cứu, xem chi tiết (administrative procedures)."""
+
+
+@procedures.command("import")
+@config_option
+@data_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "national"]), default=None,
+              help="Định dạng tệp; mặc định đoán theo tệp (.csv; JSON có MaTTHC là 'national').")
+@click.option("--retire-missing/--no-retire-missing", default=True, show_default=True,
+              help="Bãi bỏ (ẩn khỏi tra cứu) thủ tục của cùng nguồn không còn trong tệp (tệp là toàn bộ danh mục).")
+@click.option("--source", default=None, help="Tên nguồn; mặc định lấy trong tệp JSON, nếu không có thì là tên tệp.")
+@click.option("--json", "as_json", is_flag=True, help="In báo cáo dạng JSON.")
+def import_command(config_path: str | None, data_dir: str, file: str, fmt: str | None, retire_missing: bool,
+                   source: str | None, as_json: bool) -> None:
+    """Nhập danh mục thủ tục từ JSON, CSV hoặc JSON theo CSDL quốc gia (import a catalogue).
+
+    Chạy lại với tệp đã sửa thì chỉ cập nhật thủ tục thay đổi. Mã thoát 2: có dòng bị từ chối.
+
+    Example: motcua procedures import queue_server/procedures/sample/catalogue.json
+    """
+    from queue_server.procedures.formats import ImportFailed
+    from queue_server.procedures.importer import import_file
+
+    with _catalogue(config_path, data_dir) as (config, db, db_path):
+        try:
+            report = import_file(db, file, fmt, source, retire_missing, services=set(config.services),
+                                 forms_root=pdb.forms_dir(db_path))
+        except ImportFailed as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.summary())
+        if report.retired:
+            click.echo(f"Bãi bỏ: {', '.join(report.retired)}")
+        for problem in report.rejected:
+            click.echo(f"Từ chối {problem.line()}", err=True)
+        for problem in report.warnings:
+            click.echo(f"Cảnh báo {problem.line()}", err=True)
+    if report.rejected:
+        raise SystemExit(EXIT_REJECTED)
+
+
+@procedures.command("search")
+@config_option
+@data_option
+@click.argument("text")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 50), help="Số kết quả tối đa.")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def search_command(config_path: str | None, data_dir: str, text: str, limit: int, as_json: bool) -> None:
+    """Tra cứu thủ tục, có dấu hoặc không dấu; kết quả phù hợp nhất trước (search, best match first).
+
+    Example: motcua procedures search "dang ky khai sinh"
+    """
+    from queue_server.procedures.search import search_text
+
+    with _catalogue(config_path, data_dir) as (_, db, db_path):
+        results = search_text(db, str(db_path), text, limit)
+    if as_json:
+        click.echo(json.dumps({"query": text, "results": results}, ensure_ascii=False, indent=2))
+        return
+    if not results:
+        click.echo("Không tìm thấy thủ tục phù hợp (no procedure found).")
+        return
+    for r in results:
+        service = f"  [{r['service']}]" if r["service"] else ""
+        click.echo(f"{r['code']:<22} {r['name']}{service}")
+
+
+def describe(p: dict[str, Any], service_name: str | None = None) -> str:
+    """A procedure as text for a terminal (Vietnamese)."""
+    lines = [f"{p['name']}", f"Mã: {p['code']}"]
+    if not p.get("active", True):
+        lines.append(f"ĐÃ BÃI BỎ từ {p.get('retired_at')}: không còn hiển thị khi tra cứu")
+    if p.get("sample"):
+        lines.append("(dữ liệu mẫu, không phải thông tin chính thức)")
+    for label, value in (("Lĩnh vực", p.get("field")), ("Cơ quan thực hiện", p.get("agency")),
+                         ("Mức độ", LEVEL_NAMES.get(p.get("level") or 0)), ("Thời hạn giải quyết", p.get("processing_time")),
+                         ("Kết quả", p.get("result"))):
+        if value:
+            lines.append(f"{label}: {value}")
+    if p.get("service"):
+        lines.append(f"Nộp tại quầy lĩnh vực: {p['service']}" + (f" ({service_name})" if service_name else ""))
+    if p.get("steps"):
+        lines.append("Trình tự thực hiện:")
+        lines += [f"  {i}. {s}" for i, s in enumerate(p["steps"], 1)]
+    if p.get("documents"):
+        lines.append("Thành phần hồ sơ:")
+        for d in p["documents"]:
+            note = f" - {d['note']}" if d.get("note") else ""
+            lines.append(f"  - {d['name']} ({DOCUMENT_KINDS.get(d['kind'], d['kind'])}: {d['count']}){note}")
+    if p.get("fees"):
+        lines.append("Phí, lệ phí:")
+        lines += [f"  - {f['name']}: {f['amount']}" for f in p["fees"]]
+    if p.get("legal_basis"):
+        lines.append("Căn cứ pháp lý:")
+        lines += [f"  - {b}" for b in p["legal_basis"]]
+    if p.get("forms"):
+        lines.append("Mẫu đơn, tờ khai:")
+        lines += [f"  - {f['name']}: /procedures/forms/{p['code']}/{f['file']}" for f in p["forms"]]
+    return "\n".join(lines)
+
+
+@procedures.command("show")
+@config_option
+@data_option
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="In toàn bộ thủ tục dạng JSON.")
+def show_command(config_path: str | None, data_dir: str, code: str, as_json: bool) -> None:
+    """Xem chi tiết một thủ tục theo mã (show one procedure).
+
+    Example: motcua procedures show MAU-HT-001
+    """
+    with _catalogue(config_path, data_dir) as (config, db, _):
+        procedure = pdb.get(db, code)
+    if procedure is None:
+        raise click.ClickException(f"không có thủ tục mã {code!r} (no such procedure)")
+    if as_json:
+        click.echo(json.dumps(procedure, ensure_ascii=False, indent=2))
+        return
+    service = config.services.get(procedure.get("service") or "")
+    click.echo(describe(procedure, service.name if service else None))

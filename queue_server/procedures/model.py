@@ -1,0 +1,238 @@
+"""The procedure (thủ tục hành chính) as the kiosk shows it, and the checks every import passes.
+
+Every import format is first turned into the native dictionary shape (see docs/procedures.md),
+then `procedure_from_dict` validates it; a problem raises InvalidProcedure with a Vietnamese
+reason that the import report shows next to the row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Collection
+from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+from queue_server.procedures.folding import fold
+
+# Codes appear in URLs (/api/procedures/<code>) and directory names of forms: keep them plain.
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+FORM_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
+MAX_TEXT = 4000  # one step, document name or fee line; more is a pasting accident
+MAX_ITEMS = 200
+
+DOCUMENT_KINDS = {
+    "original": "Bản chính",
+    "copy": "Bản sao",
+    "original_or_copy": "Bản chính hoặc bản sao",
+}
+# Words an office may type in a spreadsheet for the kind of a document (compared folded).
+DOCUMENT_KIND_ALIASES = {
+    "original": "original", "ban chinh": "original", "chinh": "original",
+    "copy": "copy", "ban sao": "copy", "sao": "copy", "ban sao co chung thuc": "copy",
+    "original or copy": "original_or_copy",  # fold() turns '_' into a space
+    "ban chinh hoac ban sao": "original_or_copy", "chinh hoac sao": "original_or_copy",
+}
+LEVEL_NAMES = {
+    1: "Mức độ 1 (thông tin)",
+    2: "Mức độ 2 (tải mẫu đơn)",
+    3: "Mức độ 3 (nộp hồ sơ trực tuyến, nhận kết quả trực tiếp)",
+    4: "Mức độ 4 (trực tuyến toàn trình)",
+}
+
+
+class InvalidProcedure(ValueError):
+    """A procedure that cannot be imported; the message is the reason shown to the office."""
+
+
+@dataclass(frozen=True)
+class RequiredDocument:
+    """One paper of the dossier (thành phần hồ sơ)."""
+
+    name: str
+    kind: str = "original"  # a key of DOCUMENT_KINDS
+    count: int = 1
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Fee:
+    """One fee or charge (phí, lệ phí); the amount stays text: '2.000 đồng/trang', 'Miễn lệ phí'."""
+
+    name: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class Form:
+    """A blank form (mẫu đơn, tờ khai) kept as a local file; sha256 lets a re-import notice a new version."""
+
+    name: str
+    file: str
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Procedure:
+    code: str
+    name: str
+    field: str = ""
+    level: int | None = None
+    agency: str = ""
+    steps: tuple[str, ...] = ()
+    documents: tuple[RequiredDocument, ...] = ()
+    processing_time: str = ""
+    fees: tuple[Fee, ...] = ()
+    legal_basis: tuple[str, ...] = ()
+    forms: tuple[Form, ...] = ()
+    service: str | None = None
+    sample: bool = False
+    extra: dict[str, Any] = dataclass_field(default_factory=dict, compare=False)  # e.g. 'result', 'implementing_level'
+
+    def to_dict(self) -> dict[str, Any]:
+        """The native JSON shape (lists, not tuples)."""
+        data = asdict(self)
+        for key in ("steps", "documents", "fees", "legal_basis", "forms"):
+            data[key] = list(data[key])
+        extra = data.pop("extra")
+        data.update({k: v for k, v in extra.items() if k not in data})
+        return data
+
+    def content_hash(self) -> str:
+        """Same procedure, same hash: a re-import of unchanged data writes nothing."""
+        canonical = json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Optional keys kept as they are (short text) so nothing a source publishes is silently lost.
+EXTRA_TEXT_KEYS = ("result", "implementing_level", "method", "conditions", "note")
+
+
+def _text(value: Any, what: str, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidProcedure(f"{what} phải là chuỗi ký tự")
+    # Collapse runs of spaces but keep line breaks a source put inside one step on purpose.
+    text = "\n".join(" ".join(line.split()) for line in str(value).strip().splitlines())
+    if required and not text:
+        raise InvalidProcedure(f"thiếu {what}")
+    if len(text) > MAX_TEXT:
+        raise InvalidProcedure(f"{what} dài quá {MAX_TEXT} ký tự")
+    return text
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    """A list field; a text is split on line breaks (one item per line, as in a spreadsheet cell)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [line.strip() for line in value.splitlines() if line.strip()]
+    if not isinstance(value, list):
+        raise InvalidProcedure(f"{what} phải là danh sách")
+    if len(value) > MAX_ITEMS:
+        raise InvalidProcedure(f"{what} có quá {MAX_ITEMS} mục")
+    return value
+
+
+def parse_level(value: Any) -> int | None:
+    """1-4, from 3, '3', 'Mức độ 3', 'Toàn trình' (4) or 'Một phần' (3); None when absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidProcedure("mức độ dịch vụ công trực tuyến không hợp lệ")
+    if isinstance(value, int):
+        level = value
+    elif isinstance(value, float) and value.is_integer():
+        level = int(value)
+    elif isinstance(value, str):
+        folded = fold(value)
+        digits = re.findall(r"\d+", folded)
+        if "toan trinh" in folded:
+            level = 4
+        elif "mot phan" in folded:
+            level = 3
+        elif len(digits) == 1:
+            level = int(digits[0])
+        else:
+            raise InvalidProcedure(f"mức độ dịch vụ công trực tuyến không hiểu được: {value!r}")
+    else:
+        raise InvalidProcedure("mức độ dịch vụ công trực tuyến không hợp lệ")
+    if not 1 <= level <= 4:
+        raise InvalidProcedure(f"mức độ dịch vụ công trực tuyến phải từ 1 đến 4 (nhận được {level})")
+    return level
+
+
+def _document(item: Any, index: int) -> RequiredDocument:
+    what = f"giấy tờ thứ {index + 1}"
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, dict):
+        raise InvalidProcedure(f"{what} phải là tên giấy tờ hoặc đối tượng {{name, kind, count}}")
+    kind_raw = item.get("kind") or "original"
+    kind = DOCUMENT_KIND_ALIASES.get(fold(str(kind_raw)))
+    if kind is None:
+        raise InvalidProcedure(f"{what}: loại bản {kind_raw!r} không hợp lệ (original, copy, original_or_copy)")
+    count = item.get("count", 1)
+    if isinstance(count, str) and count.strip().isdigit():
+        count = int(count.strip())
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
+        raise InvalidProcedure(f"{what}: số lượng phải là số nguyên từ 1 đến 100")
+    return RequiredDocument(
+        name=_text(item.get("name"), f"tên {what}", required=True), kind=kind, count=count,
+        note=_text(item.get("note"), f"ghi chú {what}"),
+    )
+
+
+def _fee(item: Any, index: int) -> Fee:
+    if isinstance(item, str):
+        return Fee(name="Phí, lệ phí", amount=_text(item, f"phí thứ {index + 1}", required=True))
+    if not isinstance(item, dict):
+        raise InvalidProcedure(f"phí thứ {index + 1} phải là chuỗi hoặc đối tượng {{name, amount}}")
+    return Fee(name=_text(item.get("name") or "Phí, lệ phí", f"tên phí thứ {index + 1}"),
+               amount=_text(item.get("amount"), f"mức phí thứ {index + 1}", required=True))
+
+
+def _form(item: Any, index: int) -> Form:
+    if isinstance(item, str):
+        item = {"file": item}
+    if not isinstance(item, dict):
+        raise InvalidProcedure(f"mẫu đơn thứ {index + 1} phải là đối tượng {{name, file}}")
+    path = _text(item.get("file"), f"tệp mẫu đơn thứ {index + 1}", required=True)
+    name = _text(item.get("name"), f"tên mẫu đơn thứ {index + 1}") or path.rsplit("/", 1)[-1]
+    return Form(name=name, file=path, sha256=str(item.get("sha256") or ""))
+
+
+def procedure_from_dict(data: Any, services: Collection[str] | None = None, sample: bool = False) -> Procedure:
+    """Validate one procedure in the native shape; `services` are the office's service codes."""
+    if not isinstance(data, dict):
+        raise InvalidProcedure("mỗi thủ tục phải là một đối tượng JSON")
+    code = _text(data.get("code"), "mã thủ tục", required=True)
+    if not CODE_RE.match(code):
+        raise InvalidProcedure(f"mã thủ tục {code!r} chỉ được chứa chữ, số, '.', '-', '_' (tối đa 64 ký tự)")
+    service = _text(data.get("service"), "mã lĩnh vực tiếp nhận") or None
+    if service is not None and services is not None and service not in services:
+        raise InvalidProcedure(f"mã lĩnh vực tiếp nhận {service!r} không có trong cấu hình ({', '.join(sorted(services))})")
+    raw_sample = data.get("sample", sample)
+    if not isinstance(raw_sample, bool):
+        raise InvalidProcedure("'sample' phải là true hoặc false")
+    extra = {key: _text(data[key], key) for key in EXTRA_TEXT_KEYS if data.get(key)}
+    return Procedure(
+        code=code,
+        name=_text(data.get("name"), "tên thủ tục", required=True),
+        field=_text(data.get("field"), "lĩnh vực"),
+        level=parse_level(data.get("level")),
+        agency=_text(data.get("agency"), "cơ quan thực hiện"),
+        steps=tuple(_text(s, f"bước {i + 1}", required=True) for i, s in enumerate(_list(data.get("steps"), "các bước"))),
+        documents=tuple(_document(d, i) for i, d in enumerate(_list(data.get("documents"), "thành phần hồ sơ"))),
+        processing_time=_text(data.get("processing_time"), "thời hạn giải quyết"),
+        fees=tuple(_fee(f, i) for i, f in enumerate(_list(data.get("fees"), "phí, lệ phí"))),
+        legal_basis=tuple(_text(b, f"căn cứ pháp lý thứ {i + 1}", required=True)
+                          for i, b in enumerate(_list(data.get("legal_basis"), "căn cứ pháp lý"))),
+        forms=tuple(_form(f, i) for i, f in enumerate(_list(data.get("forms"), "mẫu đơn"))),
+        service=service,
+        sample=raw_sample,
+        extra=extra,
+    )
