@@ -272,6 +272,27 @@ def broker(listen: str) -> None:
         b.stop()
 
 
+@cli.command()
+def contract() -> None:
+    """Print the MQTT contract reference (Markdown), generated from motcua/protocol.py."""
+    from motcua.contract_doc import render
+
+    click.echo(render(), nl=False)
+
+
+@cli.command("mosquitto-acl")
+@config_option
+@click.option("--server-user", default="motcua-server", show_default=True, help="Broker user of the queue server.")
+def mosquitto_acl(config_path: str | None, server_user: str) -> None:
+    """Print a Mosquitto ACL that lets each device use only its own topics.
+
+    Example: motcua mosquitto-acl --config office.toml > /etc/mosquitto/motcua.acl
+    """
+    from queue_server.mosquitto_acl import render
+
+    click.echo(render(_load_config(config_path), server_user), nl=False)
+
+
 @cli.command("check-config")
 @click.argument("path", type=click.Path(dir_okay=False))
 def check_config(path: str) -> None:

@@ -76,7 +76,7 @@ def start_server(tmp_path: Path, config: office_config.OfficeConfig) -> Iterator
 class Mosquitto:
     """Debian's mosquitto on a free loopback port, with a config written here."""
 
-    def __init__(self, workdir: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(self, workdir: Path, users: dict[str, str] | None = None, acl: str | None = None) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.users = users or {}
@@ -92,6 +92,9 @@ class Mosquitto:
             for user, password in self.users.items():
                 subprocess.run(["mosquitto_passwd", "-b", str(pwfile), user, password], check=True)
             lines += ["allow_anonymous false", f"password_file {pwfile}"]
+            if acl is not None:
+                (workdir / "acl").write_text(acl)
+                lines.append(f"acl_file {workdir / 'acl'}")
         else:
             lines.append("allow_anonymous true")
         self.conf = workdir / "mosquitto.conf"

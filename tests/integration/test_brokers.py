@@ -147,3 +147,29 @@ def test_a_device_that_vanishes_is_marked_offline_by_its_last_will(start_server)
         kiosk.client._sock.close()  # a power cut: no DISCONNECT packet, the broker sends the will
         kiosk.client.loop_stop()
         watcher.wait_for(tv.topics.status("kiosk-01"), lambda d: d == p.OFFLINE, timeout=60)
+
+
+@pytest.mark.mosquitto
+def test_the_generated_acl_keeps_a_kiosk_off_a_counters_topic(start_server, tmp_path, config):
+    from queue_server.mosquitto_acl import render
+    from tests.conftest import MOSQUITTO, Mosquitto
+
+    assert MOSQUITTO, "mosquitto is not installed"
+    workdir = tmp_path / "acl-broker"
+    workdir.mkdir()
+    users = {"motcua-server": "pw-server", "kiosk-01": "pw-kiosk", "quay-01": "pw-quay"}
+    broker = Mosquitto(workdir, users=users, acl=render(config)).start()
+    try:
+        server = start_server(broker=broker.url("motcua-server"))
+        with DeviceClient(broker.url("quay-01"), config.id, "quay-01") as counter:
+            assert counter.request("counter.sign_in", staff="nv-lan")["ok"]
+        with DeviceClient(broker.url("kiosk-01"), config.id, "kiosk-01") as kiosk:
+            assert kiosk.request("ticket.issue", service="HT")["ok"]
+            # Pretend to be the counter: the broker drops this publish silently...
+            kiosk.client.publish(kiosk.topics.req("quay-01"), p.dumps({"id": "evil", "op": "counter.next"}), qos=1)
+            # ...and a later request from the same client is handled after it would have been.
+            assert kiosk.request("ticket.issue", service="HT")["ticket"]["number"] == "1002"
+        assert server.office.state.counters["Q1"].current is None
+        assert server.office.store.find_reply("quay-01", "evil") is None
+    finally:
+        broker.stop()
