@@ -318,12 +318,15 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
     from motcua.demo import start_traffic
 
     config = _load_config(config_path, always_open=True)
+    mqtt_listen = _free_or_other(mqtt_listen, 1883)
+    http_listen = _free_or_other(http_listen, 8080)
 
     def ready(qs: Any) -> None:
+        broker = f" --broker {qs.broker_url}" if qs.broker_url.port != 1883 else ""
         click.echo(
-            "\nThe office is running. Try, in another terminal:\n"
-            f"  motcua ticket --service {next(iter(config.services))}\n"
-            f"  motcua call --counter {next(iter(config.counters))}\n"
+            "\nThe office is running. Try, in another terminal (source .venv/bin/activate first):\n"
+            f"  motcua ticket --service {next(iter(config.services))}{broker}\n"
+            f"  motcua call --counter {next(iter(config.counters))}{broker}\n"
             f"  curl http://{http_listen}/api/state\n"
             "Stop with Ctrl+C.\n",
             err=True,
@@ -343,6 +346,23 @@ def _add_feature_commands() -> None:
 
 
 _add_feature_commands()
+
+
+def _free_or_other(address: str, default_port: int) -> str:
+    """The demo must start even where Mosquitto or another web server holds the usual port."""
+    import socket
+
+    host, port = parse_listen(address, default_port)
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+            return f"{host}:{port}"
+        except OSError:
+            probe.bind((host, 0))
+            other = probe.getsockname()[1]
+    click.echo(f"{host}:{port} is in use; the demo uses {host}:{other} instead", err=True)
+    return f"{host}:{other}"
 
 
 def main() -> None:

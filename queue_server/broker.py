@@ -16,6 +16,10 @@ for _name in ("amqtt", "transitions"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 
+class BrokerStartError(OSError):
+    """The embedded broker could not listen (most often: the port is taken, e.g. by Mosquitto)."""
+
+
 class EmbeddedBroker:
     """An amqtt broker listening on host:port, started and stopped from any thread."""
 
@@ -35,7 +39,14 @@ class EmbeddedBroker:
         started: Future[None] = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="embedded-broker", daemon=True)
         self._thread.start()
-        started.result(timeout=timeout)
+        try:
+            started.result(timeout=timeout)
+        except Exception as exc:
+            raise BrokerStartError(
+                f"the embedded MQTT broker cannot listen on {self.host}:{self.port} ({exc.__cause__ or exc}); "
+                "is another broker (Mosquitto) running there? Use --mqtt-listen with another port, "
+                "or --broker to use that broker"
+            ) from None
 
     def _run(self, started: Future[None]) -> None:
         from amqtt.broker import Broker  # imported here: only the embedded mode pays for it
@@ -48,12 +59,17 @@ class EmbeddedBroker:
             self._broker = Broker(self._config(), loop=loop)
             await self._broker.start()
 
+        quiet = logging.getLogger("amqtt.broker")
+        quiet.setLevel(logging.CRITICAL)  # a failed start is reported by start(), without amqtt's traceback
         try:
             loop.run_until_complete(boot())
         except Exception as exc:  # e.g. the port is taken: tell the caller, not a log nobody reads
+            self._loop = self._broker = None
             started.set_exception(exc)
             loop.close()
             return
+        finally:
+            quiet.setLevel(logging.WARNING)
         started.set_result(None)
         loop.run_forever()
         loop.close()

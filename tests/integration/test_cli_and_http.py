@@ -119,3 +119,37 @@ def test_the_server_notifies_systemd_when_ready_and_pets_the_watchdog(tmp_path):
     finally:
         proc.kill()
         listener.close()
+
+
+def test_the_demo_runs_an_office_with_simulated_citizens(tmp_path):
+    import queue
+    import threading
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "motcua", "demo", "--data", str(tmp_path / "demo"),
+         "--mqtt-listen", f"127.0.0.1:{free_port()}", "--http-listen", f"127.0.0.1:{free_port()}"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    seen: list[str] = []
+    try:
+        while not any(line.startswith("[loa] Xin mời công dân có số") for line in seen):
+            seen.append(lines.get(timeout=90))  # a call is announced within seconds
+        assert any("The office is running" in line for line in seen)
+        assert any(line.startswith("[kiosk] số") for line in seen)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+
+
+def test_a_taken_mqtt_port_is_explained(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("server", "--data", str(tmp_path / "d"), "--no-http", "--mqtt-listen", f"127.0.0.1:{port}",
+                         "--config", str(EXAMPLE_CONFIG))
+    assert result.returncode == 1
+    assert "is another broker (Mosquitto) running there?" in result.stderr
+    assert "Traceback" not in result.stderr
