@@ -225,7 +225,9 @@ _COUNTER_OPS = frozenset(op for op in OPS if op.startswith("counter."))
 
 # What each role may ask for. The server enforces this whatever the broker allows.
 ROLE_OPS: dict[str, frozenset[str]] = {
-    "kiosk": frozenset({"ticket.issue", "ticket.reprint", "vote.submit", "device.status"}),
+    # No reprint for kiosks: a reply carries the ticket's vote token, and anyone can type a
+    # number. A kiosk whose print failed re-sends its request id and gets the same reply.
+    "kiosk": frozenset({"ticket.issue", "vote.submit", "device.status"}),
     "counter": _COUNTER_OPS | {"ticket.requeue", "ticket.reprint", "vote.submit", "device.status"},
     "display": frozenset({"device.status"}),
     "voice": frozenset({"device.status"}),

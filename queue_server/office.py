@@ -83,6 +83,8 @@ class Office:
         if pending:
             try:
                 self.store.commit(self.state, pending, now)
+                if rollover:
+                    self.store.forget_old_requests(now)  # a server may run for months without a restart
             except Exception:
                 log.exception("commit failed; rebuilding state from the store")
                 self.state = self.store.load_state(self.config)

@@ -91,6 +91,7 @@ def test_tokens_are_unguessable_and_unrelated_to_the_number(office):
         ("loa-01", "counter.finish", {"counter": "Q1"}),
         ("quay-01", "counter.next", {"counter": "Q2"}),  # a counter device acts only for its counter
         ("quay-01", "service.close", {"service": "HT"}),
+        ("kiosk-01", "ticket.reprint", {"number": "1001"}),  # the reply would reveal the vote token
     ],
 )
 def test_operations_outside_a_devices_role_are_not_authorized(office, device, op, fields):
@@ -254,3 +255,19 @@ def test_a_database_of_another_office_is_refused(tmp_path, config):
     Store(tmp_path / "x.db", "office-a").close()
     with pytest.raises(Exception, match="belongs to office"):
         Store(tmp_path / "x.db", "office-b")
+
+
+def test_staff_can_reprint_a_ticket_and_the_kiosk_can_reprint_by_resending(office):
+    first = ask(office, "kiosk-01", "ticket.issue", rid="print-1", service="HT")
+    assert ask(office, "kiosk-01", "ticket.issue", rid="print-1", service="HT") == first  # paper jam: same reply
+    again = ask(office, "quay-01", "ticket.reprint", rid="rp", number="1001")
+    assert again["ticket"]["number"] == "1001" and again["ticket"]["vote_token"] == first["ticket"]["vote_token"]
+    assert [ev.type for ev in office.store.events_after(0)][-1] == "TicketReprinted"
+
+
+def test_old_request_ids_are_forgotten_at_the_day_reset(office, clock):
+    ask(office, "kiosk-01", "ticket.issue", rid="old", service="HT")
+    clock.advance(8 * 24 * 3600)
+    assert ask(office, "kiosk-01", "ticket.issue", rid="new", service="HT")["ticket"]["number"] == "1001"
+    assert office.store.find_reply("kiosk-01", "old") is None
+    assert office.store.find_reply("kiosk-01", "new") is not None
