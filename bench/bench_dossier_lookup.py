@@ -141,8 +141,8 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=5000)
     parser.add_argument("--updates", type=int, default=20_000)
     args = parser.parse_args()
-    os.environ["MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE"] = "0"  # measure the lookup, not the limiter
-    config = office_config.load(ROOT / "firmware_config" / "office.example.toml").with_overrides(issue_outside_hours=True)
+    config = office_config.load(ROOT / "firmware_config" / "office.example.toml").with_overrides(
+        issue_outside_hours=True, dossier_lookup=office_config.DossierLookup(per_minute=0))  # measure the lookup, not the limiter
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="motcua-bench-dossier-") as tmp:
         data = Path(tmp) / "data"

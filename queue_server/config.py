@@ -101,6 +101,25 @@ class CallingRules:
 
 
 @dataclass(frozen=True)
+class DossierLookup:
+    """Limits on the public dossier lookup ([dossier_lookup]; docs/dossiers.md).
+
+    Per client address, a token bucket of `per_minute` lookups a minute holding at most `burst`
+    (per_minute = 0 turns it off); a not-found or garbage code costs `not_found_cost` lookups.
+    A dossier refuses every verification for `verify_window_minutes` after `max_verify_failures`
+    wrong sets of digits in that window, and for the rest of a day after `max_verify_failures_per_day`
+    (so 4 digits cannot be guessed by patience: 480 tries a day would otherwise be allowed).
+    """
+
+    per_minute: float = 20.0
+    burst: int = 10
+    not_found_cost: float = 3.0
+    max_verify_failures: int = 5
+    verify_window_minutes: int = 15
+    max_verify_failures_per_day: int = 10
+
+
+@dataclass(frozen=True)
 class OfficeConfig:
     id: str
     name: str
@@ -114,6 +133,7 @@ class OfficeConfig:
     issue_outside_hours: bool = False
     rules: CallingRules = field(default_factory=CallingRules)
     priority_groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PRIORITY_GROUPS))
+    dossier_lookup: DossierLookup = field(default_factory=DossierLookup)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -195,6 +215,7 @@ def parse(raw: dict[str, Any]) -> OfficeConfig:
         devices=devices,
         rules=_rules(raw.get("calling", {})),
         priority_groups=groups,
+        dossier_lookup=_dossier_lookup(raw.get("dossier_lookup", {})),
     )
 
 
@@ -377,4 +398,32 @@ def _rules(raw: Any) -> CallingRules:
         requeue=requeue,
         default_service_minutes=float(minutes),
         estimate_window=window,
+    )
+
+
+def _dossier_lookup(raw: Any) -> DossierLookup:
+    if not isinstance(raw, dict):
+        raise ConfigError("[dossier_lookup]: must be a table")
+    defaults = DossierLookup()
+    known = ("per_minute", "burst", "not_found_cost", "max_verify_failures", "verify_window_minutes", "max_verify_failures_per_day")
+    for key in raw:
+        if key not in known:
+            # A misspelt limit silently left at its default would be a security setting nobody applied.
+            raise ConfigError(f"dossier_lookup.{key}: unknown key (known: {', '.join(known)})")
+
+    def number(key: str, low: float, high: float, whole: bool) -> Any:
+        value = raw.get(key, getattr(defaults, key))
+        kinds = int if whole else int | float
+        if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+            kind = "a whole number" if whole else "a number"
+            raise ConfigError(f"dossier_lookup.{key}: must be {kind} from {low:g} to {high:g}, got {value!r}")
+        return value
+
+    return DossierLookup(
+        per_minute=float(number("per_minute", 0, 6000, whole=False)),
+        burst=number("burst", 1, 1000, whole=True),
+        not_found_cost=float(number("not_found_cost", 1, 100, whole=False)),
+        max_verify_failures=number("max_verify_failures", 1, 20, whole=True),
+        verify_window_minutes=number("verify_window_minutes", 1, 1440, whole=True),
+        max_verify_failures_per_day=number("max_verify_failures_per_day", 1, 100, whole=True),
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from queue_server import features
@@ -40,6 +41,20 @@ def create_app(server: QueueServer) -> Flask:
         register(app, server)
     for feature in features.modules():
         feature.register_web(app, server)
+
+    @app.errorhandler(HTTPException)
+    def api_errors_are_json(error: HTTPException) -> Any:
+        # Kiosks and integrators parse /api answers: never hand them Flask's HTML error page.
+        if not request.path.startswith("/api/"):
+            return error
+        messages = {
+            404: ("Không tìm thấy địa chỉ này.", "No such address."),
+            405: ("Phương thức không được hỗ trợ ở địa chỉ này.", "Method not allowed here."),
+            413: ("Dữ liệu gửi lên quá lớn.", "The request body is too large."),
+        }
+        vi, en = messages.get(error.code or 500, (error.description or "Lỗi.", error.description or "Error."))
+        body = {"ok": False, "error": {"code": (error.name or "error").lower().replace(" ", "_"), "message": vi, "message_en": en}}
+        return jsonify(body), error.code
 
     @app.get("/health")
     def health() -> Any:

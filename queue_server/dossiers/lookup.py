@@ -3,7 +3,8 @@
 Public: procedure, dates, status in plain Vietnamese, where to collect the result, on time
 or late, the masked name. After the last 4 digits of the applicant's ID number or phone:
 the full name, missing documents, the rejection reason, the history. Wrong digits are
-counted per dossier, so 4 digits cannot be guessed by trying them all.
+counted per dossier, so 4 digits cannot be guessed by trying them all (how many and for how
+long: [dossier_lookup] in the office configuration).
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ from typing import Any
 
 import sqlite_utils
 
-from queue_server.config import OfficeConfig
+from queue_server.config import DossierLookup, OfficeConfig
 from queue_server.dossiers import db as store
 from queue_server.dossiers.codes import CodeError, parse_code
 from queue_server.dossiers.model import RESULT_READY, STATUS_TEXT, Dossier
 from queue_server.dossiers.privacy import mask_code, mask_name
 
-VERIFY_MAX_FAILURES = 5
-VERIFY_WINDOW = timedelta(minutes=15)
 READY_LIST_MAX = 100
 
 NOT_FOUND_VI = "Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ hoặc hỏi cán bộ tại quầy."
@@ -130,16 +129,28 @@ def check_digits(raw: object) -> str:
     return text
 
 
-def _verify(db: sqlite_utils.Database, dossier: Dossier, digits: str, now: datetime) -> None:
+def _verify(db: sqlite_utils.Database, dossier: Dossier, digits: str, now: datetime, limits: DossierLookup) -> None:
     """Accept the right digits; count wrong ones; refuse everything while the dossier is locked."""
+    max_failures, window = limits.max_verify_failures, timedelta(minutes=limits.verify_window_minutes)
+    day = timedelta(days=1)
     with store.write_transaction(db):
-        since = store.ts(now - VERIFY_WINDOW)
-        db.execute("DELETE FROM dossier_verify_failures WHERE at < ?", [since])  # old failures no longer count anywhere
-        failures = [row[0] for row in db.execute(
-            "SELECT at FROM dossier_verify_failures WHERE code = ? AND at >= ? ORDER BY at", [dossier.code, since])]
-        if len(failures) >= VERIFY_MAX_FAILURES:
+        since = store.ts(now - window)
+        # Failures older than a day (and the window) no longer count anywhere.
+        db.execute("DELETE FROM dossier_verify_failures WHERE at < ?", [store.ts(now - max(window, day))])
+        today = [row[0] for row in db.execute(
+            "SELECT at FROM dossier_verify_failures WHERE code = ? AND at >= ? ORDER BY at", [dossier.code, store.ts(now - day)])]
+        failures = [at for at in today if at >= since]
+        if len(today) >= limits.max_verify_failures_per_day:
+            unlock = datetime.fromisoformat(today[-limits.max_verify_failures_per_day]) + day
+            raise LookupRefused(
+                429, "verify_locked",
+                "Đã nhập sai quá nhiều lần trong ngày. Vui lòng mang giấy tờ tùy thân đến quầy để được xem đầy đủ hồ sơ.",
+                "Too many wrong attempts today. Please bring your ID to the counter to see the whole dossier.",
+                retry_after=max(1, int((unlock - now).total_seconds()) + 1),
+            )
+        if len(failures) >= max_failures:
             # Locked even for the right digits: otherwise the lock would not stop trying all 10,000.
-            unlock = datetime.fromisoformat(failures[-VERIFY_MAX_FAILURES]) + VERIFY_WINDOW
+            unlock = datetime.fromisoformat(failures[-max_failures]) + window
             wait = max(1, int((unlock - now).total_seconds()) + 1)
             minutes = max(1, -(-wait // 60))
             raise LookupRefused(
@@ -159,13 +170,14 @@ def _verify(db: sqlite_utils.Database, dossier: Dossier, digits: str, now: datet
             db.execute("DELETE FROM dossier_verify_failures WHERE code = ?", [dossier.code])
             return
         db.execute("INSERT INTO dossier_verify_failures (code, at) VALUES (?, ?)", [dossier.code, store.ts(now)])
-        left = VERIFY_MAX_FAILURES - len(failures) - 1
+        left = max_failures - len(failures) - 1
+    minutes = limits.verify_window_minutes
     raise LookupRefused(
         403, "verify_failed",
         f"Số xác minh không đúng. Còn {left} lần thử." if left else
-        "Số xác minh không đúng. Đã hết số lần thử, vui lòng thử lại sau 15 phút hoặc hỏi cán bộ tại quầy.",
+        f"Số xác minh không đúng. Đã hết số lần thử, vui lòng thử lại sau {minutes} phút hoặc hỏi cán bộ tại quầy.",
         f"Wrong verification digits. {left} tries left." if left else
-        "Wrong verification digits. No tries left; try again in 15 minutes or ask the staff at the counter.",
+        f"Wrong verification digits. No tries left; try again in {minutes} minutes or ask the staff at the counter.",
         extra={"attempts_left": left},
     )
 
@@ -180,7 +192,7 @@ def lookup(db: sqlite_utils.Database, config: OfficeConfig, raw_code: object, no
         raise not_found()
     if digits is None:
         return {"ok": True, "dossier": public_view(dossier, config, now)}
-    _verify(db, dossier, digits, now)
+    _verify(db, dossier, digits, now, config.dossier_lookup)
     return {"ok": True, "dossier": full_view(dossier, config, now)}
 
 

@@ -44,6 +44,9 @@ MAX_TEXT = {"procedure_code": 100, "procedure_name": 500, "applicant_name": 200,
 MAX_DOCUMENTS = 50
 MAX_FUTURE = timedelta(days=1)  # an update stamped further ahead would block every real update after it
 DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")  # spreadsheets exported by offices
+# Years a real dossier time can have. Outside them it is a placeholder or a typo ("0001-01-01", "9999-12-31"),
+# and such times overflow when moved to UTC or to local time for display.
+MIN_YEAR, MAX_YEAR = 1970, 2199
 
 
 class ItemError(ValueError):
@@ -178,7 +181,18 @@ def parse_time(value: Any, name: str, tz: ZoneInfo) -> datetime:
         raise _fail("bad_time", f"Trường {name} không phải thời gian hợp lệ: {text[:40]!r}.", f"{name} is not a valid time: {text[:40]!r}.")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
+    try:
+        result: datetime | None = parsed.astimezone(UTC)
+    except OverflowError:
+        result = None
+    if result is None or not MIN_YEAR <= result.year <= MAX_YEAR:
+        raise _out_of_range(name, text)
+    return result
+
+
+def _out_of_range(name: str, text: str) -> ItemError:
+    return _fail("bad_time", f"Trường {name} nằm ngoài khoảng năm {MIN_YEAR}-{MAX_YEAR}: {text[:40]!r}.",
+                 f"{name} is outside the years {MIN_YEAR}-{MAX_YEAR}: {text[:40]!r}.")
 
 
 def parse_due(value: Any, tz: ZoneInfo) -> Due | None:
@@ -188,9 +202,12 @@ def parse_due(value: Any, tz: ZoneInfo) -> Due | None:
         text = value.strip()
         for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
             try:
-                return Due(parse(text).isoformat())  # a whole day: due by its end
+                day = parse(text)
             except ValueError:
                 continue
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise _out_of_range("due_at", text)
+            return Due(day.isoformat())  # a whole day: due by its end
     return Due(parse_time(value, "due_at", tz).isoformat())
 
 

@@ -121,7 +121,10 @@ def read_import_file(path: str | Path) -> list[Any]:
         except ValueError as exc:
             raise ImportFileError(f"{path}: JSON không hợp lệ / invalid JSON: {exc}") from None
         return items_of(data)
-    rows = list(csv.DictReader(io.StringIO(text)))
+    try:
+        rows = list(csv.DictReader(io.StringIO(text)))
+    except csv.Error as exc:  # e.g. a cell over the reader's 128 KB field limit
+        raise ImportFileError(f"{path}: CSV không đọc được / unreadable CSV: {exc}") from None
     if not rows or "code" not in rows[0]:
         raise ImportFileError(f"{path}: CSV cần dòng tiêu đề có cột code / the CSV needs a header row with a code column")
     # Empty cells are absent fields, not empty strings.

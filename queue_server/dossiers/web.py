@@ -1,15 +1,13 @@
 """HTTP routes: the authenticated push from source systems, the public lookup, the results TV list.
 
-Rate limits come from the environment (read when the server starts):
-MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE (20; 0 turns the limiter off), MOTCUA_DOSSIER_LOOKUP_BURST (10),
-MOTCUA_DOSSIER_NOT_FOUND_COST (3: a miss costs this many lookups, which is what guessing produces).
+The lookup limits come from the office configuration, table [dossier_lookup] (queue_server/config.py,
+docs/dossiers.md).
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
@@ -24,24 +22,10 @@ from queue_server.dossiers.sync import MAX_ITEMS, ImportFileError, apply_updates
 if TYPE_CHECKING:
     from queue_server.server import QueueServer
 
+log = logging.getLogger(__name__)
+
 MAX_PUSH_BYTES = 8 * 1024 * 1024
 MAX_LOOKUP_BYTES = 4096  # a code and 4 digits; more is junk, refused before reading it
-
-
-@dataclass(frozen=True)
-class LimitSettings:
-    per_minute: float = 20.0
-    burst: int = 10
-    not_found_cost: float = 3.0
-
-    @classmethod
-    def from_env(cls) -> LimitSettings:
-        env = os.environ
-        return cls(
-            per_minute=float(env.get("MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE", cls.per_minute)),
-            burst=int(env.get("MOTCUA_DOSSIER_LOOKUP_BURST", cls.burst)),
-            not_found_cost=float(env.get("MOTCUA_DOSSIER_NOT_FOUND_COST", cls.not_found_cost)),
-        )
 
 
 def _error(status: int, code: str, message: str, message_en: str, headers: dict[str, str] | None = None) -> Response:
@@ -51,8 +35,8 @@ def _error(status: int, code: str, message: str, message_en: str, headers: dict[
     return response
 
 
-def register(app: Flask, server: QueueServer, settings: LimitSettings | None = None) -> None:
-    settings = settings or LimitSettings.from_env()
+def register(app: Flask, server: QueueServer) -> None:
+    settings = server.config.dossier_lookup
     store.connect(server.db_path).close()  # migrate once, before any request thread opens its own connection
     limiter = TokenBucket(settings.per_minute, settings.burst, server.clock)
     local = threading.local()
@@ -91,6 +75,7 @@ def register(app: Flask, server: QueueServer, settings: LimitSettings | None = N
             return refused(exc)
 
     def body() -> dict[str, Any]:
+        request.max_content_length = MAX_LOOKUP_BYTES
         if (request.content_length or 0) > MAX_LOOKUP_BYTES:
             raise LookupRefused(413, "too_large", "Dữ liệu gửi lên quá lớn.", "The request body is too large.")
         data = request.get_json(silent=True, force=True) if request.content_length else None
@@ -135,6 +120,7 @@ def register(app: Flask, server: QueueServer, settings: LimitSettings | None = N
                           "Mã xác thực đã bị thu hồi." if revoked else "Mã xác thực không hợp lệ.",
                           "The token has been revoked." if revoked else "The token is not valid.",
                           {"WWW-Authenticate": 'Bearer realm="motcua", error="invalid_token"'})
+        request.max_content_length = MAX_PUSH_BYTES  # also stops a chunked body that gives no length
         if (request.content_length or 0) > MAX_PUSH_BYTES:
             return _error(413, "too_large", f"Dữ liệu quá lớn (tối đa {MAX_PUSH_BYTES // 1024 // 1024} MB).",
                           f"The body is too large (at most {MAX_PUSH_BYTES // 1024 // 1024} MB).")

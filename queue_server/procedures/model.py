@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from dataclasses import field as dataclass_field
@@ -115,13 +116,19 @@ def _text(value: Any, what: str, required: bool = False) -> str:
         value = ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidProcedure(f"{what} phải là chuỗi ký tự")
-    # Collapse runs of spaces but keep line breaks a source put inside one step on purpose.
-    text = "\n".join(" ".join(line.split()) for line in str(value).strip().splitlines())
+    # Control and invisible format characters (NUL, ESC, zero-width space...) are never text to show;
+    # line breaks are kept: a source may put them inside one step on purpose. Runs of spaces collapse.
+    text = "\n".join(" ".join(_visible(line).split()) for line in str(value).strip().splitlines())
     if required and not text:
         raise InvalidProcedure(f"thiếu {what}")
     if len(text) > MAX_TEXT:
         raise InvalidProcedure(f"{what} dài quá {MAX_TEXT} ký tự")
     return text
+
+
+def _visible(line: str) -> str:
+    """A line without control or format characters; a tab or other spacing control becomes a space."""
+    return "".join(" " if ch.isspace() else ch for ch in line if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 def _list(value: Any, what: str) -> list[Any]:

@@ -19,8 +19,7 @@ def cli(data, *args):
     return run_cli("dossier", *args, "--data", str(data))
 
 
-def test_source_add_list_revoke_and_the_token_at_work(start_server, clock, data, monkeypatch):
-    monkeypatch.setenv("MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE", "0")
+def test_source_add_list_revoke_and_the_token_at_work(start_server, clock, data):
     added = cli(data, "source", "add", "mot-cua-tinh")
     assert added.returncode == 0, added.stderr
     token = added.stdout.strip()

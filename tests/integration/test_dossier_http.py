@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
+from queue_server.config import DossierLookup
 from queue_server.dossiers import db as store
 from queue_server.dossiers import sources
 from tests.integration.dossier_http import CODE, FULL_NAME, ID_NUMBER, PHONE, call, dossier, lookup
@@ -14,8 +15,9 @@ PRIVATE = [FULL_NAME, "Văn An", ID_NUMBER, PHONE, "2345", "5678", "Bản sao gi
 
 
 @pytest.fixture
-def no_rate_limit(monkeypatch):
-    monkeypatch.setenv("MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE", "0")
+def no_rate_limit(config):
+    """The example office with the lookup rate limit off ([dossier_lookup] per_minute = 0)."""
+    return config.with_overrides(dossier_lookup=DossierLookup(per_minute=0))
 
 
 def new_token(server, name="mot-cua-tinh"):
@@ -40,7 +42,7 @@ def assert_nothing_private(text):
 
 
 def test_push_needs_a_valid_unrevoked_token(start_server, clock, no_rate_limit):
-    server = start_server(clock=clock)
+    server = start_server(clock=clock, cfg=no_rate_limit)
     token = new_token(server)
     missing = call(server, "POST", "/api/dossiers/sync", dossier())
     assert missing.status == 401 and missing.json["error"]["code"] == "unauthorized"
@@ -68,7 +70,7 @@ def test_only_a_hash_of_the_token_is_stored(start_server, clock):
 
 
 def test_push_a_list_gets_counts_and_a_result_per_item(start_server, clock, no_rate_limit):
-    server = start_server(clock=clock)
+    server = start_server(clock=clock, cfg=no_rate_limit)
     token = new_token(server)
     first = call(server, "POST", "/api/dossiers/sync", dossier(status="processing", updated_at="2026-11-21T09:00:00+07:00"), token=token)
     assert first.json["accepted"] == 1
@@ -91,7 +93,7 @@ def test_push_a_list_gets_counts_and_a_result_per_item(start_server, clock, no_r
 
 
 def test_public_lookup_shows_plain_vietnamese_and_nothing_personal(start_server, clock, no_rate_limit):
-    server = start_server(clock=clock)
+    server = start_server(clock=clock, cfg=no_rate_limit)
     token = new_token(server)
     call(server, "POST", "/api/dossiers/sync", dossier(), token=token)
     reply = lookup(server, CODE)
@@ -121,7 +123,7 @@ def test_public_lookup_shows_plain_vietnamese_and_nothing_personal(start_server,
     ("rejected", "Từ chối giải quyết"),
 ])
 def test_each_status_in_plain_vietnamese_and_lateness(start_server, clock, no_rate_limit, status, text):
-    server = start_server(clock=clock)  # the fake clock says 2026-11-23 08:00 in Hà Nội
+    server = start_server(clock=clock, cfg=no_rate_limit)  # the fake clock says 2026-11-23 08:00 in Hà Nội
     token = new_token(server)
     call(server, "POST", "/api/dossiers/sync", dossier(status=status, due_at="2026-11-22"), token=token)
     d = lookup(server, CODE).json["dossier"]
@@ -132,7 +134,7 @@ def test_each_status_in_plain_vietnamese_and_lateness(start_server, clock, no_ra
 
 
 def test_second_factor_shows_everything_and_locks_after_five_wrong_tries(start_server, clock, no_rate_limit):
-    server = start_server(clock=clock)
+    server = start_server(clock=clock, cfg=no_rate_limit)
     token = new_token(server)
     call(server, "POST", "/api/dossiers/sync", dossier(status="processing", updated_at="2026-11-21T09:00:00+07:00"), token=token)
     call(server, "POST", "/api/dossiers/sync", dossier(), token=token)
@@ -163,13 +165,11 @@ def test_second_factor_shows_everything_and_locks_after_five_wrong_tries(start_s
     assert lookup(server, CODE, verify="2345").status == 200
 
 
-def test_rate_limit_refuses_after_the_burst_and_recovers_with_time(start_server, clock, monkeypatch):
-    monkeypatch.setenv("MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE", "20")
-    monkeypatch.setenv("MOTCUA_DOSSIER_LOOKUP_BURST", "10")
-    monkeypatch.setenv("MOTCUA_DOSSIER_NOT_FOUND_COST", "3")
-    server = start_server(clock=clock)
+def test_rate_limit_refuses_after_the_burst_and_recovers_with_time(start_server, clock, config):
+    limits = DossierLookup(per_minute=20, burst=6, not_found_cost=2)  # not the defaults: the configuration is used
+    server = start_server(clock=clock, cfg=config.with_overrides(dossier_lookup=limits))
     call(server, "POST", "/api/dossiers/sync", dossier(), token=new_token(server))
-    assert [lookup(server, CODE).status for _ in range(10)] == [200] * 10
+    assert [lookup(server, CODE).status for _ in range(6)] == [200] * 6
     refused = lookup(server, CODE)
     assert refused.status == 429
     assert refused.headers["Retry-After"] == "3"
@@ -181,11 +181,11 @@ def test_rate_limit_refuses_after_the_burst_and_recovers_with_time(start_server,
     misses = []
     for n in range(10):
         misses.append(lookup(server, f"HS-2026-{n:06d}").status)
-    assert misses == [404] * 4 + [429] * 6  # a miss costs 3 lookups: guessing runs dry much sooner
+    assert misses == [404] * 3 + [429] * 7  # a miss costs 2 lookups: guessing runs dry much sooner
 
 
 def test_not_found_and_garbage_get_clear_answers_never_500(start_server, clock, no_rate_limit):
-    server = start_server(clock=clock)
+    server = start_server(clock=clock, cfg=no_rate_limit)
     missing = lookup(server, "HS-2026-999999")
     assert missing.status == 404
     assert missing.json["error"] == {
@@ -208,7 +208,7 @@ def test_not_found_and_garbage_get_clear_answers_never_500(start_server, clock, 
 
 
 def test_results_tv_list_has_masked_codes_and_names_only(start_server, clock, no_rate_limit):
-    server = start_server(clock=clock)
+    server = start_server(clock=clock, cfg=no_rate_limit)
     token = new_token(server)
     call(server, "POST", "/api/dossiers/sync", [
         dossier(),
@@ -225,3 +225,35 @@ def test_results_tv_list_has_masked_codes_and_names_only(start_server, clock, no
     ]
     assert_nothing_private(reply.text)
     assert "Trần Thị Bình" not in reply.text and CODE not in reply.text
+
+
+def test_api_errors_are_json_and_a_chunked_push_cannot_exceed_the_limit(start_server, clock, no_rate_limit):
+    import http.client
+    import json as _json
+
+    from queue_server.dossiers.web import MAX_PUSH_BYTES
+
+    server = start_server(clock=clock, cfg=no_rate_limit)
+    host, port = server.options.http_listen
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.request("GET", "/api/no-such-thing")
+    missing = conn.getresponse()
+    assert missing.status == 404 and _json.loads(missing.read())["error"]["message"] == "Không tìm thấy địa chỉ này."
+    conn.request("DELETE", "/api/dossiers/ready")
+    wrong = conn.getresponse()
+    assert wrong.status == 405 and _json.loads(wrong.read())["ok"] is False
+    token = new_token(server)
+    chunk = b"[" + b" " * (1024 * 1024)
+
+    def chunks():
+        for _ in range(MAX_PUSH_BYTES // len(chunk) + 2):
+            yield chunk
+
+    conn.request("POST", "/api/dossiers/sync", body=chunks(), encode_chunked=True,
+                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    refused = conn.getresponse()
+    # werkzeug stops reading at the limit: the truncated body is refused (413, or 400 as unreadable JSON).
+    assert refused.status in (400, 413) and refused.read()
+    conn.close()
+    assert lookup(server, CODE).status == 404
+    assert call(server, "POST", "/api/dossiers/sync", dossier(), token=token).status == 200

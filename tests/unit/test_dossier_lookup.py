@@ -72,3 +72,28 @@ def test_a_dossier_without_digits_cannot_be_verified(tmp_path, config):
     assert refused.value.code == "verify_unavailable" and refused.value.status == 403
     assert lookup(db, config, "hs-1", NOW)["dossier"]["code"] == "HS-1"
     db.close()
+
+
+def test_wrong_digits_are_capped_per_day_so_patience_does_not_guess_them(tmp_path, config):
+    from datetime import timedelta
+
+    Store.in_dir(tmp_path, config.id).close()
+    db = store.connect(tmp_path / "motcua.db")
+    apply_updates(db, [{"code": "HS-2", "updated_at": "2026-11-22T08:00:00", "status": "received", "procedure_name": "X",
+                        "received_at": "2026-11-22T08:00:00", "applicant_id_number": "079123456789"}], "tinh", NOW, config.tz)
+    codes = []
+    now = NOW
+    for _ in range(4):  # 4 windows of 15 minutes, 3 wrong tries each: under the window limit of 5
+        for _ in range(3):
+            with pytest.raises(LookupRefused) as wrong:
+                lookup(db, config, "HS-2", now, verify="0000")
+            codes.append(wrong.value.code)
+        now += timedelta(minutes=16)
+    assert codes[:10] == ["verify_failed"] * 10
+    assert codes[10:] == ["verify_locked"] * 2  # the 11th and 12th wrong tries of the day
+    with pytest.raises(LookupRefused) as locked:
+        lookup(db, config, "HS-2", now, verify="6789")  # even the right digits, until a day has passed
+    assert locked.value.code == "verify_locked" and "đến quầy" in locked.value.message
+    later = lookup(db, config, "HS-2", now + timedelta(days=1), verify="6789")
+    assert later["dossier"]["verified"] is True
+    db.close()

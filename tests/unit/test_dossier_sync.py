@@ -156,3 +156,29 @@ def test_unreadable_import_files_are_refused(tmp_path):
     headerless.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(ImportFileError):
         read_import_file(headerless)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("updated_at", "0001-01-01T00:00:00"),  # local midnight of year 1 is before year 1 in UTC
+        ("received_at", "0001-01-01T00:00:00"),
+        ("status_at", "9999-12-31T23:00:00-05:00"),  # after year 9999 in UTC
+        ("received_at", "9999-12-31T23:59:00+00:00"),  # stored, but shown in local time it overflows
+        ("due_at", "9999-12-31"),  # a whole day: its end is after year 9999
+        ("due_at", "0001-01-01T00:00:00+05:00"),
+    ],
+)
+def test_times_out_of_any_plausible_range_are_rejected_per_item_not_a_crash(db, config, field, value):
+    report = sync(db, config, item(code="HS-2026-000001"), item(**{field: value}))
+    assert (report.accepted, report.rejected) == (1, 1), report.items
+    assert report.items[1]["reason"]["code"] == "bad_time"
+    assert field in report.items[1]["reason"]["message_en"]
+    assert store.get(db, CODE) is None
+
+
+def test_a_csv_cell_too_large_for_the_csv_reader_is_an_import_error(tmp_path):
+    huge = tmp_path / "huge.csv"
+    huge.write_text("code,procedure_name\nHS-1," + "x" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(ImportFileError):
+        read_import_file(huge)

@@ -324,3 +324,15 @@ def test_national_format_is_detected_and_mapped(catalogue, tmp_path):
     assert p["legal_basis"] == ["60/2014/QH13: Luật Hộ tịch", "123/2015/NĐ-CP"]
     assert [f["file"] for f in p["forms"]] == ["to-khai.html"]
     assert ProcedureSearch(db, "national").search("dang ky khai sinh")[0]["code"] == "1.001193.000.00.00.H12"
+
+
+def test_control_characters_are_removed_from_text_but_line_breaks_kept():
+    from queue_server.procedures.model import procedure_from_dict
+
+    procedure = procedure_from_dict({
+        "code": "X-1", "name": "Đăng\tký\x00 khai\u200b sinh\x1b[2J", "steps": ["Bước một\r\nvẫn bước một\x07"],
+        "documents": [{"name": "Tờ khai\x0c", "note": "\x1d"}],
+    })
+    assert procedure.name == "Đăng ký khai sinh[2J"
+    assert procedure.steps == ("Bước một\nvẫn bước một",)
+    assert procedure.documents[0].name == "Tờ khai" and procedure.documents[0].note == ""
