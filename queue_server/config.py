@@ -241,6 +241,16 @@ def _str(table: dict[str, Any], dotted: str) -> str:
     return value.strip()
 
 
+def _ident(table: dict[str, Any], dotted: str, seen: dict[str, Any], what: str) -> str:
+    """An id that becomes part of MQTT topics: restricted characters, unique in its list."""
+    value = _str(table, dotted)
+    if not DEVICE_ID_RE.match(value):
+        raise ConfigError(f"{dotted}: use only letters, digits, '-' and '_' (it is part of MQTT topics)")
+    if value in seen:
+        raise ConfigError(f"{dotted}: duplicate {what} {value!r}")
+    return value
+
+
 def _bool(table: dict[str, Any], key: str, default: bool, where: str) -> bool:
     value = table.get(key, default)
     if not isinstance(value, bool):
@@ -287,11 +297,7 @@ def _services(raw: Any) -> dict[str, Service]:
         where = f"services[{i}]"
         if not isinstance(s, dict):
             raise ConfigError(f"{where}: must be a table")
-        code = _str(s, f"{where}.code")
-        if not DEVICE_ID_RE.match(code):
-            raise ConfigError(f"{where}.code: use only letters, digits, '-' and '_'")
-        if code in services:
-            raise ConfigError(f"{where}.code: duplicate service code {code!r}")
+        code = _ident(s, f"{where}.code", services, "service code")
         numbering = _numbering(s, where)
         if numbering.prefix:
             if numbering.prefix in prefixes:
@@ -331,11 +337,7 @@ def _counters(raw: Any, services: dict[str, Service]) -> dict[str, Counter]:
     counters: dict[str, Counter] = {}
     for i, c in enumerate(raw):
         where = f"counters[{i}]"
-        cid = _str(c, f"{where}.id")
-        if not DEVICE_ID_RE.match(cid):
-            raise ConfigError(f"{where}.id: use only letters, digits, '-' and '_' (it is part of MQTT topics)")
-        if cid in counters:
-            raise ConfigError(f"{where}.id: duplicate counter id {cid!r}")
+        cid = _ident(c, f"{where}.id", counters, "counter id")
         served = c.get("services")
         if not isinstance(served, list) or not served or not all(isinstance(x, str) for x in served):
             raise ConfigError(f"{where}.services: must list at least one service code")
@@ -350,11 +352,7 @@ def _devices(raw: Any, counters: dict[str, Counter]) -> dict[str, Device]:
     devices: dict[str, Device] = {}
     for i, d in enumerate(raw or []):
         where = f"devices[{i}]"
-        did = _str(d, f"{where}.id")
-        if not DEVICE_ID_RE.match(did):
-            raise ConfigError(f"{where}.id: use only letters, digits, '-' and '_' (it is part of MQTT topics)")
-        if did in devices:
-            raise ConfigError(f"{where}.id: duplicate device id {did!r}")
+        did = _ident(d, f"{where}.id", devices, "device id")
         role = _str(d, f"{where}.role")
         if role not in ROLES:
             raise ConfigError(f"{where}.role: {role!r} is not one of {', '.join(ROLES)}")
