@@ -165,7 +165,10 @@ def ticket(config: Any, broker: Any, device: str, timeout: float, as_json: bool,
         lines = [f"Số thứ tự: {t['number']}", f"Lĩnh vực: {t['service_name']}", f"Số người chờ trước: {t.get('ahead', 0)}"]
         if t.get("priority_group_name"):
             lines.append(f"Ưu tiên: {t['priority_group_name']}")
-        lines.append(f"Thời gian chờ dự kiến: {wait} phút" if wait is not None else "Thời gian chờ dự kiến: chưa có quầy mở")
+        if wait is None:
+            lines.append("Thời gian chờ dự kiến: chưa có quầy mở")
+        else:
+            lines.append("Thời gian chờ dự kiến: được phục vụ ngay" if wait == 0 else f"Thời gian chờ dự kiến: khoảng {wait} phút")
         return "\n".join(lines)
 
     _print_reply(reply, as_json, describe)
@@ -197,12 +200,30 @@ def send(config: Any, broker: Any, device: str, timeout: float, as_json: bool, o
         key, sep, raw = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r}: use key=value", param_hint="FIELDS")
-        try:
-            values[key] = json.loads(raw)
-        except ValueError:
-            values[key] = raw
+        values[key] = _field_value(raw)
     reply = _request(config, broker, device, timeout, op, **values)
     _print_reply(reply, as_json, lambda r: json.dumps(r, ensure_ascii=False))
+
+
+def _field_value(raw: str) -> Any:
+    """true/false/null, lists and objects as JSON; everything else, numbers included, as text:
+    ticket numbers like 1014 and staff ids like 12345 are texts in the contract."""
+    if raw in ("true", "false", "null") or raw[:1] in ("[", "{"):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+def _existing_db(data_dir: str) -> Path:
+    """Commands that read the office database must not create an empty one somewhere else."""
+    from queue_server.store import DB_FILENAME
+
+    path = Path(data_dir) / DB_FILENAME
+    if not path.exists():
+        raise click.ClickException(f"no office database at {path}; give the server's --data directory")
+    return path
 
 
 @cli.command()
@@ -216,15 +237,18 @@ def events(config_path: str | None, data_dir: str, after: int, limit: int, as_js
 
     Example: motcua events --after 120 --json
     """
+    from datetime import datetime
+
     from queue_server.store import Store
 
     config = _load_config(config_path)
-    store = Store.in_dir(data_dir, config.id)
+    store = Store(_existing_db(data_dir), config.id)
     for count, event in enumerate(store.iter_events(after), start=1):
         if as_json:
-            click.echo(json.dumps(event.as_dict(), ensure_ascii=False))
+            click.echo(json.dumps(event.public(), ensure_ascii=False))
         else:
-            click.echo(f"{event.seq:>8} {event.at} {event.type:<22} {json.dumps(event.data, ensure_ascii=False)}")
+            local = datetime.fromisoformat(event.at).astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
+            click.echo(f"{event.seq:>8} {local} {event.type:<22} {json.dumps(event.public()['data'], ensure_ascii=False)}")
         if limit and count >= limit:
             break
     store.close()
@@ -239,12 +263,10 @@ def backup(config_path: str | None, data_dir: str, destination: str) -> None:
 
     Example: motcua backup /media/usb/motcua-2026-11-23.db
     """
-    from queue_server.store import DB_FILENAME, StoreError
+    from queue_server.store import StoreError
     from queue_server.store import backup as do_backup
 
-    source = Path(data_dir) / DB_FILENAME
-    if not source.exists():
-        raise click.ClickException(f"no database at {source}")
+    source = _existing_db(data_dir)
     try:
         pages = do_backup(source, destination)
     except StoreError as exc:
@@ -306,7 +328,7 @@ def check_config(path: str) -> None:
 
 @cli.command()
 @config_option
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data/demo", show_default=True)
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
 @click.option("--mqtt-listen", default="127.0.0.1:1883", show_default=True)
 @click.option("--http-listen", default="127.0.0.1:8080", show_default=True)
 @click.option("--traffic/--no-traffic", default=True, show_default=True, help="Simulate citizens and officials.")
@@ -321,18 +343,27 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
     mqtt_listen = _free_or_other(mqtt_listen, 1883)
     http_listen = _free_or_other(http_listen, 8080)
 
+    yours = next(iter(config.counters))
+    service = config.counters[yours].services[0]
+
     def ready(qs: Any) -> None:
         broker = f" --broker {qs.broker_url}" if qs.broker_url.port != 1883 else ""
+        simulated = (f"Simulated kiosks issue tickets and simulated officials serve every counter but {yours}.\n"
+                     if traffic else "")
         click.echo(
-            "\nThe office is running. Try, in another terminal (source .venv/bin/activate first):\n"
-            f"  motcua ticket --service {next(iter(config.services))}{broker}\n"
-            f"  motcua call --counter {next(iter(config.counters))}{broker}\n"
+            f"\nThe office is running. {simulated}"
+            f"{config.counters[yours].name} ({yours}) is yours. In another terminal (source .venv/bin/activate first):\n"
+            f"  motcua ticket --service {service}{broker}\n"
+            f"  motcua send counter.sign_in counter={yours} staff=toi{broker}\n"
+            f"  motcua call --counter {yours}{broker}\n"
+            f"  motcua send counter.recall counter={yours}{broker}       (also: counter.finish, counter.skip, counter.pause ...)\n"
             f"  curl http://{http_listen}/api/state\n"
+            f"  motcua events --data {data_dir}\n"
             "Stop with Ctrl+C.\n",
             err=True,
         )
         if traffic:
-            start_traffic(config, qs.broker_url, qs.stopping)
+            start_traffic(config, qs.broker_url, qs.stopping, leave=yours)
 
     _run_server(config, data_dir, None, mqtt_listen, http_listen, "WARNING", on_ready=ready)
 

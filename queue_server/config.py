@@ -23,11 +23,11 @@ WEEKDAY_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", 
 # and the rules on pregnant women and people with small children); offices may add more.
 GENERAL_PRIORITY = "general"  # a priority ticket whose group the kiosk did not ask
 DEFAULT_PRIORITY_GROUPS = {
-    GENERAL_PRIORITY: "Đối tượng ưu tiên",
+    GENERAL_PRIORITY: "Đối tượng ưu tiên khác",
     "elderly": "Người cao tuổi",
     "disability": "Người khuyết tật",
     "pregnant": "Phụ nữ mang thai",
-    "small_child": "Người đi cùng trẻ nhỏ",
+    "small_child": "Người nuôi con nhỏ dưới 36 tháng tuổi",
     "merit": "Người có công với cách mạng",
 }
 
@@ -153,10 +153,17 @@ class OfficeConfig:
         return any(start <= t < end for start, end in self.hours.get(local.weekday(), ()))
 
     def hours_text(self) -> str:
-        parts = []
+        """'Thứ Hai - Thứ Sáu: 07:00-11:30, 13:00-17:00; Thứ Bảy: 07:00-11:30' (runs of equal days joined)."""
+        runs: list[list[Any]] = []  # [first day, last day, spans]
         for day, spans in sorted(self.hours.items()):
-            ranges = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
-            parts.append(f"{WEEKDAY_VI[day]} {ranges}")
+            if spans and runs and runs[-1][1] == day - 1 and runs[-1][2] == spans:
+                runs[-1][1] = day
+            elif spans:
+                runs.append([day, day, spans])
+        parts = []
+        for first, last, spans in runs:
+            days = WEEKDAY_VI[first] if first == last else f"{WEEKDAY_VI[first]} - {WEEKDAY_VI[last]}"
+            parts.append(f"{days}: " + ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans))
         return "; ".join(parts)
 
     def counters_serving(self, service: str) -> list[Counter]:

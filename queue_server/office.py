@@ -164,7 +164,12 @@ class Office:
             return None
 
     def _error(self, rid: str | None, code: str, **params: Any) -> dict[str, Any]:
-        return p.error_reply(rid, code, i18n.error_text(code, "vi", **params), i18n.error_text(code, "en", **params), params)
+        def render(lang: str) -> str:
+            # A refusal's `reason` is a code; its words come from the catalog of each language.
+            extra = {"reason_text": i18n.text(f"reason.{params['reason']}", lang)} if "reason" in params else {}
+            return i18n.error_text(code, lang, **params, **extra)
+
+        return p.error_reply(rid, code, render("vi"), render("en"), params)
 
     def _command(self, device: Any, request: p.Request) -> c.Command:
         """Authorise by the device's role and build the engine command."""

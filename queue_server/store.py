@@ -13,6 +13,7 @@ import sqlite3
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -61,7 +62,8 @@ MIGRATIONS: list[list[str]] = [
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-REQUEST_MEMORY = timedelta(days=7)  # how long a re-sent request id still gets its first reply
+REQUEST_MEMORY = timedelta(days=7)
+SECRET_FIELDS = frozenset({"vote_token", "public_token"})  # how long a re-sent request id still gets its first reply
 
 _TICKET_COLUMNS = (
     "id", "business_day", "number", "service", "seq", "priority_group", "queue_order", "status",
@@ -103,6 +105,13 @@ class StoredEvent:
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
+    def public(self) -> dict[str, Any]:
+        """As exported over HTTP and by the CLI: without the tokens (whoever holds a ticket's
+        vote token can vote in its name). Library callers on the box get them via as_dict()."""
+        out = self.as_dict()
+        out["data"] = {k: v for k, v in self.data.items() if k not in SECRET_FIELDS}
+        return out
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
@@ -125,7 +134,7 @@ class Store:
     """The office database. One writer (the server's worker thread) at a time."""
 
     def __init__(self, path: str | Path, office_id: str) -> None:
-        self.path = Path(path)
+        self.path = Path(path).resolve()  # absolute: Flask resolves relative paths from the package, not the cwd
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(open_connection(self.path))
         self.office_id = office_id
@@ -350,6 +359,27 @@ class Store:
     def reset_sequence(self) -> None:
         """After a failed commit: trust the database, not the counter in memory."""
         self.last_seq = self._max_seq()
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """BEGIN IMMEDIATE: take the write lock first, so a read-then-write waits its turn.
+
+    A deferred transaction (sqlite-utils' atomic()) that reads and then writes fails at once
+    with "database is locked" when another connection (the server's worker) wrote meanwhile;
+    the busy timeout does not help an upgrade. Use this for every read-then-write outside
+    the worker.
+    """
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
 
 
 def migrate_component(db: sqlite_utils.Database, component: str, migrations: list[list[str]]) -> int:

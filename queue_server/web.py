@@ -73,8 +73,10 @@ def create_app(server: QueueServer) -> Flask:
             after = int(request.args.get("after", 0))
             limit = min(int(request.args.get("limit", 500)), 5000)
         except ValueError:
-            return jsonify({"error": {"code": "bad_request", "message": "after and limit must be whole numbers"}}), 400
-        rows = [e.as_dict() for e in reader().events_after(after, limit)]
+            error = {"code": "bad_request", "message": "Tham số after và limit phải là số nguyên.",
+                     "message_en": "after and limit must be whole numbers."}
+            return jsonify({"ok": False, "error": error}), 400
+        rows = [e.public() for e in reader().events_after(after, limit)]
         return jsonify({"events": rows, "last_seq": rows[-1]["seq"] if rows else after})
 
     @app.get("/metrics")

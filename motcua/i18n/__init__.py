@@ -34,3 +34,8 @@ def text(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
 
 def error_text(code: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
     return text(f"error.{code}", lang, **params)
+
+
+def pair(key: str, **params: Any) -> tuple[str, str]:
+    """The Vietnamese and the English rendering of one entry, for replies that carry both."""
+    return text(key, "vi", **params), text(key, "en", **params)

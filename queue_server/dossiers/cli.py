@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from motcua import i18n
 from motcua.clock import SystemClock
 
 data_option = click.option(
@@ -19,6 +20,15 @@ config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), default=None,
     help="Office configuration (TOML). Default: firmware_config/office.example.toml",
 )
+
+
+def _vi(key: str, **params: Any) -> str:
+    return i18n.text(key, "vi", **params)
+
+
+def _both(key: str, separator: str = " / ", **params: Any) -> str:
+    """A catalog entry in both languages, Vietnamese first."""
+    return separator.join(i18n.pair(key, **params))
 
 
 def with_database(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,12 +83,8 @@ def source_add(config: Any, db: Any, name: str) -> None:
     except sources.SourceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(token)
-    click.echo(
-        f"Nguồn {name!r} đã được tạo. Mã xác thực ở trên chỉ hiển thị một lần: hãy lưu lại ngay.\n"
-        f"Source {name!r} created. The token above is shown only once: store it now.\n"
-        "Dùng / use: Authorization: Bearer <token>  ->  POST /api/dossiers/sync",
-        err=True,
-    )
+    created, created_en = i18n.pair("dossier.cli.source_created", name=name)
+    click.echo(f"{created}\n{created_en}\n{_both('dossier.cli.use')}: Authorization: Bearer <token>  ->  POST /api/dossiers/sync", err=True)
 
 
 @source.command("list")
@@ -89,12 +95,13 @@ def source_list(config: Any, db: Any) -> None:
 
     rows = sources.list_all(db)
     if not rows:
-        click.echo("Chưa có nguồn nào / no sources yet (motcua dossier source add NAME).")
+        click.echo(f"{_both('dossier.cli.no_sources')} (motcua dossier source add NAME).")
         return
     for s in rows:
-        state = f"đã thu hồi / revoked {s.revoked_at[:19]}" if s.revoked_at else "đang hoạt động / active"
+        state = f"{_both('dossier.cli.revoked')} {s.revoked_at[:19]}" if s.revoked_at else _both("dossier.cli.active")
         last = s.last_used_at[:19] if s.last_used_at else "-"
-        click.echo(f"{s.name:<24} {state:<40} tạo/created {s.created_at[:19]}  gửi gần nhất/last push {last}")
+        click.echo(f"{s.name:<24} {state:<40} {_both('dossier.cli.created', separator='/')} {s.created_at[:19]}  "
+                   f"{_both('dossier.cli.last_push', separator='/')} {last}")
 
 
 @source.command("revoke")
@@ -108,7 +115,7 @@ def source_revoke(config: Any, db: Any, name: str) -> None:
         sources.revoke(db, name, SystemClock().now())
     except sources.SourceError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Đã thu hồi mã xác thực của nguồn {name!r} / revoked the token of {name!r}.")
+    click.echo(f"{_both('dossier.cli.source_revoked', name=name)}.")
 
 
 @dossier.command("import")
@@ -131,14 +138,13 @@ def import_file(config: Any, db: Any, file: str, source_name: str, as_json: bool
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(
-            f"Đã nhận / accepted: {report.accepted}, trùng / duplicate: {report.duplicate}, "
-            f"cũ hơn, bỏ qua / ignored as older: {report.ignored_older}, từ chối / rejected: {report.rejected}"
-        )
+        click.echo(", ".join(f"{_both('dossier.cli.' + name)}: {getattr(report, name)}"
+                             for name in ("accepted", "duplicate", "ignored_older", "rejected")))
         for item in report.items:
             if item["result"] == "rejected":
                 reason = item["reason"]
-                click.echo(f"  dòng/item {item['index'] + 1} {item.get('code') or ''}: [{reason['code']}] {reason['message']}", err=True)
+                where = f"{_both('dossier.cli.item', separator='/')} {item['index'] + 1}"
+                click.echo(f"  {where} {item.get('code') or ''}: [{reason['code']}] {reason['message']}", err=True)
     if report.rejected:
         sys.exit(1)
 
@@ -161,7 +167,7 @@ def status(config: Any, db: Any, code: str, as_json: bool, verify: str | None) -
         if as_json:
             click.echo(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2))
         else:
-            click.echo(f"Lỗi [{exc.code}]: {exc.message}", err=True)
+            click.echo(_vi("dossier.cli.error", code=exc.code, message=exc.message), err=True)
         sys.exit(1)
     if as_json:
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
@@ -173,22 +179,22 @@ def describe(d: dict[str, Any]) -> str:
     """A lookup answer as lines of Vietnamese text."""
     procedure = d["procedure"]["name"] or d["procedure"]["code"]
     lines = [
-        f"Mã hồ sơ: {d['code']}",
-        f"Thủ tục: {procedure}",
-        f"Ngày tiếp nhận: {d['received_text']}",
-        f"Hẹn trả kết quả: {d['due_text'] or 'không có'}",
-        f"Trạng thái: {d['status_text']}",
+        _vi("dossier.describe.code", code=d["code"]),
+        _vi("dossier.describe.procedure", procedure=procedure),
+        _vi("dossier.describe.received", received=d["received_text"]),
+        _vi("dossier.describe.due", due=d["due_text"] or _vi("dossier.describe.no_due")),
+        _vi("dossier.describe.status", status=d["status_text"]),
     ]
     if d["timeliness_text"]:
-        lines.append(f"Tiến độ: {d['timeliness_text']}")
-    lines.append(f"Người nộp: {d['applicant_name'] if d['verified'] else d['applicant'] or '-'}")
+        lines.append(_vi("dossier.describe.timeliness", timeliness=d["timeliness_text"]))
+    lines.append(_vi("dossier.describe.applicant", applicant=d["applicant_name"] if d["verified"] else d["applicant"] or "-"))
     if d["verified"]:
         if d["missing_documents"]:
-            lines.append("Giấy tờ cần bổ sung:")
+            lines.append(_vi("dossier.describe.missing_documents"))
             lines += [f"  - {doc}" for doc in d["missing_documents"]]
         if d["rejection_reason"]:
-            lines.append(f"Lý do từ chối: {d['rejection_reason']}")
-        lines.append("Lịch sử:")
+            lines.append(_vi("dossier.describe.rejection_reason", reason=d["rejection_reason"]))
+        lines.append(_vi("dossier.describe.history"))
         lines += [f"  {h['at_text']}  {h['status_text']}" for h in d["history"]]
     return "\n".join(lines)
 

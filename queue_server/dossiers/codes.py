@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from motcua import i18n
+
 MAX_INPUT_CHARS = 1024  # a lookup URL is a few hundred characters; longer input is junk, refused before any work
 MAX_CODE_CHARS = 40
 
@@ -48,23 +50,8 @@ class DossierCode:
 
 
 def _error(reason: str) -> CodeError:
-    vi, en = _MESSAGES[reason]
-    return CodeError(reason, vi, en)
-
-
-_MESSAGES = {
-    "empty": ("Chưa có mã hồ sơ. Vui lòng quét mã vạch trên phiếu biên nhận.", "No dossier code. Please scan the barcode on the receipt."),
-    "too_long": ("Dữ liệu quét quá dài, không phải mã hồ sơ.", "The scanned data is too long to be a dossier code."),
-    "binary": ("Dữ liệu quét không đọc được. Vui lòng quét lại mã vạch trên phiếu biên nhận.", "Unreadable scanner data. Please scan the receipt again."),
-    "partial": ("Mã hồ sơ chưa đầy đủ. Vui lòng quét lại toàn bộ mã vạch trên phiếu biên nhận.",
-                "The dossier code is incomplete. Please scan the whole barcode again."),
-    "product_barcode": ("Đây là mã vạch sản phẩm, không phải mã hồ sơ. Vui lòng quét mã trên phiếu biên nhận.",
-                        "This is a product barcode, not a dossier code. Please scan the code on the receipt."),
-    "bad_date": ("Mã hồ sơ có ngày tiếp nhận không hợp lệ. Vui lòng kiểm tra lại.", "The receiving date inside the dossier code is not a real date."),
-    "bad_url": ("Mã QR không chứa mã hồ sơ.", "The QR code does not contain a dossier code."),
-    "invalid": ("Mã không hợp lệ. Mã hồ sơ gồm chữ, số và các dấu . - _ (tối đa 40 ký tự), in trên phiếu biên nhận.",
-                "Not a dossier code. Codes are letters, digits and . - _ (at most 40 characters), as printed on the receipt."),
-}
+    """The refusal for `reason`, worded by the catalog entry dossier.code.<reason>."""
+    return CodeError(reason, *i18n.pair(f"dossier.code.{reason}", max_chars=MAX_CODE_CHARS))
 
 
 def parse_code(raw: object) -> DossierCode:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,22 +61,6 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     db = open_db(path)
     migrate_component(db, COMPONENT, MIGRATIONS)
     return db
-
-
-@contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """BEGIN IMMEDIATE: take the write lock first, so a read-then-write waits its turn
-    (a deferred transaction that upgrades fails at once with "database is locked" when the worker just wrote)."""
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    else:
-        conn.execute("COMMIT")
 
 
 def upsert(db: sqlite_utils.Database, update: DossierUpdate, source: str, finished_at: datetime | None, now: datetime) -> None:

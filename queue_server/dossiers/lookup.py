@@ -16,16 +16,15 @@ from typing import Any
 
 import sqlite_utils
 
+from motcua import i18n
 from queue_server.config import DossierLookup, OfficeConfig
 from queue_server.dossiers import db as store
 from queue_server.dossiers.codes import CodeError, parse_code
-from queue_server.dossiers.model import RESULT_READY, STATUS_TEXT, Dossier
+from queue_server.dossiers.model import RESULT_READY, Dossier, status_name
 from queue_server.dossiers.privacy import mask_code, mask_name
+from queue_server.store import write_transaction
 
 READY_LIST_MAX = 100
-
-NOT_FOUND_VI = "Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ hoặc hỏi cán bộ tại quầy."
-NOT_FOUND_EN = "Dossier not found. Please check the dossier code or ask the staff at the counter."
 
 
 class LookupRefused(Exception):
@@ -47,6 +46,12 @@ class LookupRefused(Exception):
             error["retry_after_seconds"] = self.retry_after
         return {"ok": False, "error": error}
 
+    @classmethod
+    def worded(cls, status: int, code: str, key: str, retry_after: int | None = None, extra: dict[str, Any] | None = None,
+               **params: Any) -> LookupRefused:
+        """A refusal whose messages are the catalog entry `key` in Vietnamese and English."""
+        return cls(status, code, *i18n.pair(key, **params), retry_after=retry_after, extra=extra)
+
 
 def code_or_refuse(raw: object) -> str:
     try:
@@ -56,7 +61,7 @@ def code_or_refuse(raw: object) -> str:
 
 
 def not_found() -> LookupRefused:
-    return LookupRefused(404, "not_found", NOT_FOUND_VI, NOT_FOUND_EN)
+    return LookupRefused.worded(404, "not_found", "dossier.lookup.not_found")
 
 
 def counter_name(config: OfficeConfig, counter: str | None) -> str | None:
@@ -67,12 +72,14 @@ def counter_name(config: OfficeConfig, counter: str | None) -> str | None:
 
 
 def status_text(dossier: Dossier, config: OfficeConfig) -> tuple[str, str]:
-    vi, en = STATUS_TEXT[dossier.status]
+    vi, en = status_name(dossier.status, "vi"), status_name(dossier.status, "en")
     if dossier.status == RESULT_READY:
         where = counter_name(config, dossier.return_counter)
         if where:
-            return f"{vi} - mời nhận tại {where}", f"{en} - please collect it at {where}"
-        return f"{vi} - mời nhận tại Bộ phận Một cửa", f"{en} - please collect it at the one-stop section"
+            key, params = "dossier.status.collect_at", {"counter_name": where}
+        else:
+            key, params = "dossier.status.collect_at_office", {}
+        return i18n.text(key, "vi", status=vi, **params), i18n.text(key, "en", status=en, **params)
     return vi, en
 
 
@@ -84,6 +91,7 @@ def public_view(dossier: Dossier, config: OfficeConfig, now: datetime) -> dict[s
     """What a kiosk or anyone on the LAN may see: nothing personal beyond the masked name."""
     text, text_en = status_text(dossier, config)
     late = dossier.is_late(now, config.tz)
+    timeliness = None if late is None else "dossier.timeliness.late" if late else "dossier.timeliness.on_time"
     counter = dossier.return_counter
     return {
         "code": dossier.code,
@@ -98,8 +106,8 @@ def public_view(dossier: Dossier, config: OfficeConfig, now: datetime) -> dict[s
         "result_ready": dossier.status == RESULT_READY,
         "return_counter": {"id": counter, "name": counter_name(config, counter)} if counter else None,
         "late": late,
-        "timeliness_text": None if late is None else ("Quá hạn" if late else "Đúng hạn"),
-        "timeliness_text_en": None if late is None else ("Late" if late else "On time"),
+        "timeliness_text": i18n.text(timeliness, "vi") if timeliness else None,
+        "timeliness_text_en": i18n.text(timeliness, "en") if timeliness else None,
         "applicant": mask_name(dossier.applicant_name),
         "verified": False,
     }
@@ -114,7 +122,7 @@ def full_view(dossier: Dossier, config: OfficeConfig, now: datetime) -> dict[str
         "missing_documents": dossier.missing_documents,
         "rejection_reason": dossier.rejection_reason,
         "history": [
-            {"status": status, "status_text": STATUS_TEXT[status][0], "at": at.isoformat(), "at_text": _local(at, config)}
+            {"status": status, "status_text": status_name(status), "at": at.isoformat(), "at_text": _local(at, config)}
             for status, at in dossier.history
         ],
     }
@@ -124,8 +132,7 @@ def check_digits(raw: object) -> str:
     """The 4 digits the citizen typed, or a 400 refusal (a malformed entry is not counted as a wrong try)."""
     text = raw.strip() if isinstance(raw, str) else str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else ""
     if not re.fullmatch(r"[0-9]{4}", text):
-        raise LookupRefused(400, "bad_verify", "Vui lòng nhập đúng 4 chữ số cuối của số CCCD hoặc số điện thoại.",
-                            "Please enter exactly the last 4 digits of the ID number or phone number.")
+        raise LookupRefused.worded(400, "bad_verify", "dossier.lookup.bad_verify")
     return text
 
 
@@ -133,7 +140,7 @@ def _verify(db: sqlite_utils.Database, dossier: Dossier, digits: str, now: datet
     """Accept the right digits; count wrong ones; refuse everything while the dossier is locked."""
     max_failures, window = limits.max_verify_failures, timedelta(minutes=limits.verify_window_minutes)
     day = timedelta(days=1)
-    with store.write_transaction(db):
+    with write_transaction(db):
         since = store.ts(now - window)
         # Failures older than a day (and the window) no longer count anywhere.
         db.execute("DELETE FROM dossier_verify_failures WHERE at < ?", [store.ts(now - max(window, day))])
@@ -142,27 +149,16 @@ def _verify(db: sqlite_utils.Database, dossier: Dossier, digits: str, now: datet
         failures = [at for at in today if at >= since]
         if len(today) >= limits.max_verify_failures_per_day:
             unlock = datetime.fromisoformat(today[-limits.max_verify_failures_per_day]) + day
-            raise LookupRefused(
-                429, "verify_locked",
-                "Đã nhập sai quá nhiều lần trong ngày. Vui lòng mang giấy tờ tùy thân đến quầy để được xem đầy đủ hồ sơ.",
-                "Too many wrong attempts today. Please bring your ID to the counter to see the whole dossier.",
-                retry_after=max(1, int((unlock - now).total_seconds()) + 1),
-            )
+            raise LookupRefused.worded(429, "verify_locked", "dossier.lookup.verify_locked_today",
+                                       retry_after=max(1, int((unlock - now).total_seconds()) + 1))
         if len(failures) >= max_failures:
             # Locked even for the right digits: otherwise the lock would not stop trying all 10,000.
             unlock = datetime.fromisoformat(failures[-max_failures]) + window
             wait = max(1, int((unlock - now).total_seconds()) + 1)
             minutes = max(1, -(-wait // 60))
-            raise LookupRefused(
-                429, "verify_locked",
-                f"Đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút hoặc hỏi cán bộ tại quầy.",
-                f"Too many wrong attempts. Please try again in {minutes} minutes or ask the staff at the counter.",
-                retry_after=wait,
-            )
+            raise LookupRefused.worded(429, "verify_locked", "dossier.lookup.verify_locked", retry_after=wait, minutes=minutes)
         if not (dossier.id_last4 or dossier.phone_last4):
-            raise LookupRefused(403, "verify_unavailable",
-                                "Hồ sơ này chưa có thông tin để xác minh. Vui lòng hỏi cán bộ tại quầy.",
-                                "This dossier has nothing to verify against. Please ask the staff at the counter.")
+            raise LookupRefused.worded(403, "verify_unavailable", "dossier.lookup.verify_unavailable")
         # Both comparisons always run, in constant time, so timing tells nothing about which one matched.
         by_id = hmac.compare_digest(digits.encode(), (dossier.id_last4 or "----").encode())
         by_phone = hmac.compare_digest(digits.encode(), (dossier.phone_last4 or "----").encode())
@@ -172,14 +168,8 @@ def _verify(db: sqlite_utils.Database, dossier: Dossier, digits: str, now: datet
         db.execute("INSERT INTO dossier_verify_failures (code, at) VALUES (?, ?)", [dossier.code, store.ts(now)])
         left = max_failures - len(failures) - 1
     minutes = limits.verify_window_minutes
-    raise LookupRefused(
-        403, "verify_failed",
-        f"Số xác minh không đúng. Còn {left} lần thử." if left else
-        f"Số xác minh không đúng. Đã hết số lần thử, vui lòng thử lại sau {minutes} phút hoặc hỏi cán bộ tại quầy.",
-        f"Wrong verification digits. {left} tries left." if left else
-        f"Wrong verification digits. No tries left; try again in {minutes} minutes or ask the staff at the counter.",
-        extra={"attempts_left": left},
-    )
+    raise LookupRefused.worded(403, "verify_failed", "dossier.lookup.verify_failed" if left else "dossier.lookup.verify_failed_last",
+                               extra={"attempts_left": left}, left=left, minutes=minutes)
 
 
 def lookup(db: sqlite_utils.Database, config: OfficeConfig, raw_code: object, now: datetime,

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from motcua import i18n
 from queue_server.dossiers.codes import CodeError, parse_code
 from queue_server.dossiers.privacy import last_digits
 
@@ -20,14 +21,12 @@ REJECTED = "rejected"
 STATUSES = (RECEIVED, PROCESSING, NEEDS_DOCUMENTS, RESULT_READY, RETURNED, REJECTED)
 FINISHED = (RESULT_READY, RETURNED, REJECTED)  # the office has decided: lateness is judged at that moment
 
-STATUS_TEXT = {
-    RECEIVED: ("Đã tiếp nhận", "Received"),
-    PROCESSING: ("Đang giải quyết", "In processing"),
-    NEEDS_DOCUMENTS: ("Cần bổ sung hồ sơ", "More documents needed"),
-    RESULT_READY: ("Đã có kết quả", "Result ready"),
-    RETURNED: ("Đã trả kết quả", "Result returned"),
-    REJECTED: ("Từ chối giải quyết", "Rejected"),
-}
+
+
+def status_name(status: str, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """How a status reads for citizens: the catalog entry dossier.status.<status>."""
+    return i18n.text(f"dossier.status.{status}", lang)
+
 
 # Spellings that source systems use for the same statuses (compared after lowercasing, spaces and dashes as "_").
 STATUS_ALIASES = {
@@ -142,8 +141,9 @@ class Dossier:
         return moment >= deadline if self.due.date_only else moment > deadline  # a day ends before the next midnight
 
 
-def _fail(reason: str, vi: str, en: str) -> ItemError:
-    return ItemError(reason, vi, en)
+def _fail(reason: str, key: str, **params: Any) -> ItemError:
+    """An ItemError worded by the catalog entry dossier.item.<key>."""
+    return ItemError(reason, *i18n.pair(f"dossier.item.{key}", **params))
 
 
 def clean_text(value: Any, name: str) -> str | None:
@@ -153,19 +153,19 @@ def clean_text(value: Any, name: str) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise _fail("bad_field", f"Trường {name} phải là chuỗi ký tự.", f"{name} must be a string.")
+        raise _fail("bad_field", "not_text", name=name)
     text = "".join(ch for ch in unicodedata.normalize("NFC", value) if unicodedata.category(ch) not in ("Cc", "Cf") or ch == " ")
     text = " ".join(text.split())
     limit = MAX_TEXT.get(name, 500)
     if len(text) > limit:
-        raise _fail("too_long", f"Trường {name} dài quá {limit} ký tự.", f"{name} is longer than {limit} characters.")
+        raise _fail("too_long", "too_long", name=name, limit=limit)
     return text or None
 
 
 def parse_time(value: Any, name: str, tz: ZoneInfo) -> datetime:
     """An ISO 8601 time (or dd/mm/yyyy [HH:MM[:SS]]) in UTC; times without an offset are the office's local time."""
     if not isinstance(value, str) or not value.strip():
-        raise _fail("missing_field", f"Thiếu trường {name} (thời gian).", f"{name} (a time) is missing.")
+        raise _fail("missing_field", "missing_time", name=name)
     text = value.strip()
     parsed: datetime | None = None
     try:
@@ -178,7 +178,7 @@ def parse_time(value: Any, name: str, tz: ZoneInfo) -> datetime:
             except ValueError:
                 continue
     if parsed is None:
-        raise _fail("bad_time", f"Trường {name} không phải thời gian hợp lệ: {text[:40]!r}.", f"{name} is not a valid time: {text[:40]!r}.")
+        raise _fail("bad_time", "bad_time", name=name, value=text[:40])
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     try:
@@ -191,8 +191,7 @@ def parse_time(value: Any, name: str, tz: ZoneInfo) -> datetime:
 
 
 def _out_of_range(name: str, text: str) -> ItemError:
-    return _fail("bad_time", f"Trường {name} nằm ngoài khoảng năm {MIN_YEAR}-{MAX_YEAR}: {text[:40]!r}.",
-                 f"{name} is outside the years {MIN_YEAR}-{MAX_YEAR}: {text[:40]!r}.")
+    return _fail("bad_time", "time_out_of_range", name=name, min_year=MIN_YEAR, max_year=MAX_YEAR, value=text[:40])
 
 
 def parse_due(value: Any, tz: ZoneInfo) -> Due | None:
@@ -213,12 +212,11 @@ def parse_due(value: Any, tz: ZoneInfo) -> Due | None:
 
 def parse_status(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _fail("missing_field", "Thiếu trường status (trạng thái).", "status is missing.")
+        raise _fail("missing_field", "missing_status")
     key = value.strip().lower().replace(" ", "_").replace("-", "_")
     status = key if key in STATUSES else STATUS_ALIASES.get(key)
     if status is None:
-        raise _fail("bad_status", f"Trạng thái không hợp lệ: {value[:40]!r}. Dùng một trong: {', '.join(STATUSES)}.",
-                    f"Unknown status {value[:40]!r}; use one of: {', '.join(STATUSES)}.")
+        raise _fail("bad_status", "bad_status", value=value[:40], statuses=", ".join(STATUSES))
     return status
 
 
@@ -231,7 +229,7 @@ def parse_bool(value: Any, name: str) -> bool | None:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "co", "có", "false", "0", "no", "khong", "không"):
         return value.strip().lower() in ("true", "1", "yes", "co", "có")
-    raise _fail("bad_field", f"Trường {name} phải là true/false.", f"{name} must be true or false.")
+    raise _fail("bad_field", "not_bool", name=name)
 
 
 def parse_documents(value: Any) -> tuple[str, ...]:
@@ -239,9 +237,9 @@ def parse_documents(value: Any) -> tuple[str, ...]:
         return ()
     items = value.split("|") if isinstance(value, str) else value  # CSV cells list documents separated by |
     if not isinstance(items, list | tuple):
-        raise _fail("bad_field", "Trường missing_documents phải là danh sách.", "missing_documents must be a list.")
+        raise _fail("bad_field", "documents_not_list")
     if len(items) > MAX_DOCUMENTS:
-        raise _fail("too_long", f"Quá {MAX_DOCUMENTS} giấy tờ cần bổ sung.", f"More than {MAX_DOCUMENTS} missing documents.")
+        raise _fail("too_long", "too_many_documents", max_documents=MAX_DOCUMENTS)
     docs = [clean_text(item, "missing_documents") for item in items]
     return tuple(d for d in docs if d)
 
@@ -256,21 +254,21 @@ def _nested(item: dict[str, Any], outer: str, inner: str, flat: str) -> Any:
 def parse_update(item: Any, tz: ZoneInfo, now: datetime) -> DossierUpdate:
     """Validate one item of a push or an import; raises ItemError naming the first problem."""
     if not isinstance(item, dict):
-        raise _fail("not_an_object", "Mỗi hồ sơ phải là một đối tượng JSON.", "Each dossier must be a JSON object.")
+        raise _fail("not_an_object", "not_an_object")
     try:
         code = parse_code(item.get("code")).code
     except CodeError as exc:
-        raise ItemError("bad_code", exc.message, f"code: {exc.message_en}", detail=exc.reason) from None
+        vi, en = i18n.text("dossier.item.bad_code", "vi", message=exc.message), i18n.text("dossier.item.bad_code", "en", message=exc.message_en)
+        raise ItemError("bad_code", vi, en, detail=exc.reason) from None
     updated_at = parse_time(item.get("updated_at"), "updated_at", tz)
     if updated_at > now + MAX_FUTURE:
-        raise _fail("future_time", "updated_at ở tương lai quá 1 ngày: kiểm tra đồng hồ của hệ thống nguồn.",
-                    "updated_at is more than a day ahead: check the source system's clock.")
+        raise _fail("future_time", "future_time")
     status = parse_status(item.get("status"))
     status_at = parse_time(item["status_at"], "status_at", tz) if item.get("status_at") else updated_at
     procedure_code = clean_text(_nested(item, "procedure", "code", "procedure_code"), "procedure_code")
     procedure_name = clean_text(_nested(item, "procedure", "name", "procedure_name"), "procedure_name")
     if not procedure_code and not procedure_name:
-        raise _fail("missing_field", "Thiếu thủ tục (procedure_code hoặc procedure_name).", "procedure_code or procedure_name is missing.")
+        raise _fail("missing_field", "missing_procedure")
     missing = parse_documents(item.get("missing_documents"))
     return DossierUpdate(
         code=code,

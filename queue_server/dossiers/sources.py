@@ -10,7 +10,9 @@ from datetime import datetime
 
 import sqlite_utils
 
-from queue_server.dossiers.db import ts, write_transaction
+from motcua import i18n
+from queue_server.dossiers.db import ts
+from queue_server.store import write_transaction
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -27,6 +29,11 @@ class Source:
     last_used_at: str | None
 
 
+def _both(key: str, **params: object) -> str:
+    """A catalog entry as the command line shows it: "Vietnamese / English"."""
+    return " / ".join(i18n.pair(key, **params))
+
+
 def token_hash(token: str) -> str:
     # Tokens are 256 random bits: a plain SHA-256 is enough (no dictionary to slow down).
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -35,12 +42,12 @@ def token_hash(token: str) -> str:
 def add(db: sqlite_utils.Database, name: str, now: datetime) -> str:
     """Create a source (or give a revoked one a new token); returns the token, which is never stored."""
     if not NAME.fullmatch(name):
-        raise SourceError(f"tên nguồn không hợp lệ / invalid source name {name!r}: letters, digits, . _ - (at most 64)")
+        raise SourceError(_both("dossier.source.invalid_name", name=name))
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
         row = db.execute("SELECT revoked_at FROM dossier_sources WHERE name = ?", [name]).fetchone()
         if row is not None and row[0] is None:
-            raise SourceError(f"nguồn {name!r} đã tồn tại / source {name!r} exists; revoke it first to issue a new token")
+            raise SourceError(_both("dossier.source.exists", name=name))
         db.execute(
             "INSERT INTO dossier_sources (name, token_sha256, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
             "token_sha256 = excluded.token_sha256, created_at = excluded.created_at, revoked_at = NULL, last_used_at = NULL",
@@ -53,7 +60,7 @@ def revoke(db: sqlite_utils.Database, name: str, now: datetime) -> None:
     with write_transaction(db):
         cursor = db.execute("UPDATE dossier_sources SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [ts(now), name])
         if cursor.rowcount == 0:
-            raise SourceError(f"không có nguồn đang hoạt động tên {name!r} / no active source named {name!r}")
+            raise SourceError(_both("dossier.source.unknown", name=name))
 
 
 def list_all(db: sqlite_utils.Database) -> list[Source]:

@@ -19,9 +19,11 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from motcua import i18n
 from queue_server.dossiers import db as store
 from queue_server.dossiers import sources
 from queue_server.dossiers.model import FINISHED, ItemError, parse_update
+from queue_server.store import write_transaction
 
 MAX_ITEMS = 1000  # per push; the import command feeds larger files in chunks of this size
 
@@ -57,7 +59,7 @@ def apply_updates(db: sqlite_utils.Database, items: list[Any], source: str, now:
                   touch: bool = False) -> SyncReport:
     """Apply a batch in one transaction; the report has a result per item, in order."""
     report = SyncReport()
-    with store.write_transaction(db):
+    with write_transaction(db):
         if touch:
             sources.touch(db, source, now)
         for index, item in enumerate(items):
@@ -79,7 +81,7 @@ def _apply_one(db: sqlite_utils.Database, item: Any, source: str, now: datetime,
         owner, stored_at, stored_status, stored_finished = row[0], datetime.fromisoformat(row[1]), row[2], row[3]
         if owner != source:
             # One source must not overwrite another's dossiers (a leaked token damages only its own).
-            error = ItemError("other_source", f"Hồ sơ thuộc nguồn {owner!r}.", f"The dossier belongs to source {owner!r}.")
+            error = ItemError("other_source", *i18n.pair("dossier.item.other_source", owner=owner))
             return {"code": update.code, "result": REJECTED, "reason": error.as_dict()}
         if update.updated_at < stored_at:
             return {"code": update.code, "result": IGNORED_OLDER, "stored_updated_at": stored_at.isoformat()}
@@ -114,19 +116,19 @@ def read_import_file(path: str | Path) -> list[Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")  # spreadsheets save UTF-8 with a BOM
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError(f"không đọc được tệp / cannot read {path}: {exc}") from None
+        raise ImportFileError(f"{_both('dossier.import.unreadable_file')} {path}: {exc}") from None
     if path.suffix.lower() == ".json" or (path.suffix.lower() != ".csv" and text.lstrip()[:1] in "[{"):
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise ImportFileError(f"{path}: JSON không hợp lệ / invalid JSON: {exc}") from None
+            raise ImportFileError(f"{path}: {_both('dossier.import.invalid_json')}: {exc}") from None
         return items_of(data)
     try:
         rows = list(csv.DictReader(io.StringIO(text)))
     except csv.Error as exc:  # e.g. a cell over the reader's 128 KB field limit
-        raise ImportFileError(f"{path}: CSV không đọc được / unreadable CSV: {exc}") from None
+        raise ImportFileError(f"{path}: {_both('dossier.import.unreadable_csv')}: {exc}") from None
     if not rows or "code" not in rows[0]:
-        raise ImportFileError(f"{path}: CSV cần dòng tiêu đề có cột code / the CSV needs a header row with a code column")
+        raise ImportFileError(f"{path}: {_both('dossier.import.csv_needs_code')}")
     # Empty cells are absent fields, not empty strings.
     return [{k.strip(): v for k, v in row.items() if k and v not in (None, "")} for row in rows]
 
@@ -139,4 +141,9 @@ def items_of(data: Any) -> list[Any]:
         return [data]
     if isinstance(data, list):
         return data
-    raise ImportFileError("cần một hồ sơ, một danh sách, hoặc {\"dossiers\": [...]} / expected an object, a list or {\"dossiers\": [...]}")
+    raise ImportFileError(_both("dossier.import.bad_shape"))
+
+
+def _both(key: str, **params: Any) -> str:
+    """A catalog entry as the command line shows it: "Vietnamese / English"."""
+    return " / ".join(i18n.pair(key, **params))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 from flask import Flask, Response, jsonify, request
 
+from motcua import i18n
 from queue_server.dossiers import db as store
 from queue_server.dossiers import sources
 from queue_server.dossiers.lookup import LookupRefused, lookup, ready_list
@@ -28,7 +29,9 @@ MAX_PUSH_BYTES = 8 * 1024 * 1024
 MAX_LOOKUP_BYTES = 4096  # a code and 4 digits; more is junk, refused before reading it
 
 
-def _error(status: int, code: str, message: str, message_en: str, headers: dict[str, str] | None = None) -> Response:
+def _error(status: int, code: str, key: str, headers: dict[str, str] | None = None, **params: Any) -> Response:
+    """An error reply whose messages are the catalog entry `key` (Vietnamese in message, English in message_en)."""
+    message, message_en = i18n.pair(key, **params)
     response = jsonify({"ok": False, "error": {"code": code, "message": message, "message_en": message_en}})
     response.status_code = status
     response.headers.update(headers or {})
@@ -61,12 +64,7 @@ def register(app: Flask, server: QueueServer) -> None:
         client = request.remote_addr or "?"
         wait = limiter.take(client)
         if wait:
-            return private(_error(
-                429, "rate_limited",
-                f"Bạn tra cứu quá nhanh. Vui lòng thử lại sau {int(wait)} giây.",
-                f"Too many lookups. Please try again in {int(wait)} seconds.",
-                {"Retry-After": str(int(wait))},
-            ))
+            return private(_error(429, "rate_limited", "dossier.lookup.rate_limited", {"Retry-After": str(int(wait))}, seconds=int(wait)))
         try:
             return private(jsonify(lookup(db(), server.config, raw_code, server.clock.now(), verify)))
         except LookupRefused as exc:
@@ -77,7 +75,7 @@ def register(app: Flask, server: QueueServer) -> None:
     def body() -> dict[str, Any]:
         request.max_content_length = MAX_LOOKUP_BYTES
         if (request.content_length or 0) > MAX_LOOKUP_BYTES:
-            raise LookupRefused(413, "too_large", "Dữ liệu gửi lên quá lớn.", "The request body is too large.")
+            raise LookupRefused.worded(413, "too_large", "dossier.lookup.too_large")
         data = request.get_json(silent=True, force=True) if request.content_length else None
         return data if isinstance(data, dict) else {}
 
@@ -86,7 +84,7 @@ def register(app: Flask, server: QueueServer) -> None:
         try:
             limit = int(request.args.get("limit", 30))
         except ValueError:
-            return _error(400, "bad_request", "limit phải là số nguyên.", "limit must be a whole number.")
+            return _error(400, "bad_request", "dossier.ready.bad_limit")
         return private(jsonify({"ok": True, "dossiers": ready_list(db(), server.config, limit)}))
 
     @app.route("/api/dossiers/lookup", methods=["GET", "POST"])
@@ -111,27 +109,22 @@ def register(app: Flask, server: QueueServer) -> None:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return _error(401, "unauthorized", "Thiếu mã xác thực (Authorization: Bearer ...).",
-                          "Missing credentials (Authorization: Bearer ...).", {"WWW-Authenticate": 'Bearer realm="motcua"'})
+            return _error(401, "unauthorized", "dossier.sync.unauthorized", {"WWW-Authenticate": 'Bearer realm="motcua"'})
         source, problem = sources.authenticate(db(), token.strip())
         if source is None:
-            revoked = problem == "revoked_token"
-            return _error(401, problem or "unknown_token",
-                          "Mã xác thực đã bị thu hồi." if revoked else "Mã xác thực không hợp lệ.",
-                          "The token has been revoked." if revoked else "The token is not valid.",
+            code = "revoked_token" if problem == "revoked_token" else problem or "unknown_token"
+            return _error(401, code, "dossier.sync.revoked_token" if code == "revoked_token" else "dossier.sync.unknown_token",
                           {"WWW-Authenticate": 'Bearer realm="motcua", error="invalid_token"'})
         request.max_content_length = MAX_PUSH_BYTES  # also stops a chunked body that gives no length
         if (request.content_length or 0) > MAX_PUSH_BYTES:
-            return _error(413, "too_large", f"Dữ liệu quá lớn (tối đa {MAX_PUSH_BYTES // 1024 // 1024} MB).",
-                          f"The body is too large (at most {MAX_PUSH_BYTES // 1024 // 1024} MB).")
+            return _error(413, "too_large", "dossier.sync.too_large", megabytes=MAX_PUSH_BYTES // 1024 // 1024)
         data = request.get_json(silent=True, force=True)
         try:
             items = items_of(data)
         except ImportFileError:
-            return _error(400, "bad_request", "Nội dung phải là JSON: một hồ sơ, một danh sách, hoặc {\"dossiers\": [...]}.",
-                          "The body must be JSON: one dossier, a list, or {\"dossiers\": [...]}.")
+            return _error(400, "bad_request", "dossier.sync.bad_request")
         if len(items) > MAX_ITEMS:
-            return _error(413, "too_many", f"Tối đa {MAX_ITEMS} hồ sơ mỗi lần gửi.", f"At most {MAX_ITEMS} dossiers per request.")
+            return _error(413, "too_many", "dossier.sync.too_many", max_items=MAX_ITEMS)
         now = server.clock.now()
         report = apply_updates(db(), items, source, now, server.config.tz, touch=True)
         # The reply leaves only after the commit inside apply_updates.

@@ -186,17 +186,19 @@ def _transfer(state: OfficeState, config: OfficeConfig, cmd: c.Transfer, now: da
     counter = _counter(state, config, cmd.counter)
     ticket = _current(state, config, counter)
     if (cmd.to_service is None) == (cmd.to_counter is None):
-        raise Rejected("invalid_transfer", detail="give exactly one of to_service or to_counter")
+        raise Rejected("invalid_transfer", number=ticket.number, reason="one_target")
     to_service = ticket.service
     if cmd.to_service is not None:
         if cmd.to_service not in config.services:
             raise Rejected("unknown_service", service=cmd.to_service)
+        if cmd.to_service == ticket.service:
+            raise Rejected("invalid_transfer", number=ticket.number, reason="same_service")
         to_service = cmd.to_service
     if cmd.to_counter is not None:
         if cmd.to_counter not in config.counters:
             raise Rejected("unknown_counter", counter=cmd.to_counter)
         if cmd.to_counter == counter.id:
-            raise Rejected("invalid_transfer", detail="the ticket is already at this counter")
+            raise Rejected("invalid_transfer", number=ticket.number, reason="same_counter")
     return [
         e.TicketTransferred(
             at=now, ticket_id=ticket.id, counter=counter.id, staff=counter.staff,

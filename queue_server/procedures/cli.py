@@ -11,10 +11,16 @@ from typing import Any
 import click
 import sqlite_utils
 
+from motcua import i18n
 from queue_server.procedures import db as pdb
-from queue_server.procedures.model import DOCUMENT_KINDS, LEVEL_NAMES
+from queue_server.procedures.model import document_kind_name, level_name
 
 EXIT_REJECTED = 2  # the import ran, but some rows were rejected
+
+
+def _vi(key: str, **params: Any) -> str:
+    return i18n.text(key, "vi", **params)
+
 
 # The same --config/--data as `motcua events`; motcua.cli is imported lazily (it imports this module).
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
@@ -79,11 +85,11 @@ def import_command(config_path: str | None, data_dir: str, file: str, fmt: str |
     else:
         click.echo(report.summary())
         if report.retired:
-            click.echo(f"Bãi bỏ: {', '.join(report.retired)}")
+            click.echo(_vi("procedures.cli.retired", codes=", ".join(report.retired)))
         for problem in report.rejected:
-            click.echo(f"Từ chối {problem.line()}", err=True)
+            click.echo(_vi("procedures.cli.rejected", problem=problem.line()), err=True)
         for problem in report.warnings:
-            click.echo(f"Cảnh báo {problem.line()}", err=True)
+            click.echo(_vi("procedures.cli.warning", problem=problem.line()), err=True)
     if report.rejected:
         raise SystemExit(EXIT_REJECTED)
 
@@ -107,7 +113,7 @@ def search_command(config_path: str | None, data_dir: str, text: str, limit: int
         click.echo(json.dumps({"query": text, "results": results}, ensure_ascii=False, indent=2))
         return
     if not results:
-        click.echo("Không tìm thấy thủ tục phù hợp (no procedure found).")
+        click.echo("{} ({}).".format(*i18n.pair("procedures.cli.no_results")))
         return
     for r in results:
         service = f"  [{r['service']}]" if r["service"] else ""
@@ -116,34 +122,33 @@ def search_command(config_path: str | None, data_dir: str, text: str, limit: int
 
 def describe(p: dict[str, Any], service_name: str | None = None) -> str:
     """A procedure as text for a terminal (Vietnamese)."""
-    lines = [f"{p['name']}", f"Mã: {p['code']}"]
+    lines = [f"{p['name']}", _vi("procedures.describe.code", code=p["code"])]
     if not p.get("active", True):
-        lines.append(f"ĐÃ BÃI BỎ từ {p.get('retired_at')}: không còn hiển thị khi tra cứu")
+        lines.append(_vi("procedures.describe.retired", retired_at=p.get("retired_at")))
     if p.get("sample"):
-        lines.append("(dữ liệu mẫu, không phải thông tin chính thức)")
-    for label, value in (("Lĩnh vực", p.get("field")), ("Cơ quan thực hiện", p.get("agency")),
-                         ("Mức độ", LEVEL_NAMES.get(p.get("level") or 0)), ("Thời hạn giải quyết", p.get("processing_time")),
-                         ("Kết quả", p.get("result"))):
+        lines.append(_vi("procedures.describe.sample"))
+    for label, value in (("field", p.get("field")), ("agency", p.get("agency")), ("level", level_name(p.get("level"))),
+                         ("processing_time", p.get("processing_time")), ("result", p.get("result"))):
         if value:
-            lines.append(f"{label}: {value}")
+            lines.append(f"{_vi('procedures.describe.' + label)}: {value}")
     if p.get("service"):
-        lines.append(f"Nộp tại quầy lĩnh vực: {p['service']}" + (f" ({service_name})" if service_name else ""))
+        lines.append(_vi("procedures.describe.service", service=p["service"]) + (f" ({service_name})" if service_name else ""))
     if p.get("steps"):
-        lines.append("Trình tự thực hiện:")
+        lines.append(_vi("procedures.describe.steps"))
         lines += [f"  {i}. {s}" for i, s in enumerate(p["steps"], 1)]
     if p.get("documents"):
-        lines.append("Thành phần hồ sơ:")
+        lines.append(_vi("procedures.describe.documents"))
         for d in p["documents"]:
             note = f" - {d['note']}" if d.get("note") else ""
-            lines.append(f"  - {d['name']} ({DOCUMENT_KINDS.get(d['kind'], d['kind'])}: {d['count']}){note}")
+            lines.append(f"  - {d['name']} ({document_kind_name(d['kind'])}: {d['count']}){note}")
     if p.get("fees"):
-        lines.append("Phí, lệ phí:")
+        lines.append(_vi("procedures.describe.fees"))
         lines += [f"  - {f['name']}: {f['amount']}" for f in p["fees"]]
     if p.get("legal_basis"):
-        lines.append("Căn cứ pháp lý:")
+        lines.append(_vi("procedures.describe.legal_basis"))
         lines += [f"  - {b}" for b in p["legal_basis"]]
     if p.get("forms"):
-        lines.append("Mẫu đơn, tờ khai:")
+        lines.append(_vi("procedures.describe.forms"))
         lines += [f"  - {f['name']}: /procedures/forms/{p['code']}/{f['file']}" for f in p["forms"]]
     return "\n".join(lines)
 
@@ -161,7 +166,7 @@ def show_command(config_path: str | None, data_dir: str, code: str, as_json: boo
     with _catalogue(config_path, data_dir) as (config, db, _):
         procedure = pdb.get(db, code)
     if procedure is None:
-        raise click.ClickException(f"không có thủ tục mã {code!r} (no such procedure)")
+        raise click.ClickException("{} ({})".format(*i18n.pair("procedures.cli.not_found", code=code)))
     if as_json:
         click.echo(json.dumps(procedure, ensure_ascii=False, indent=2))
         return

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from queue_server.procedures.folding import fold
-from queue_server.procedures.model import InvalidProcedure
+from queue_server.procedures.model import InvalidProcedure, default_fee_name, reason
 
 FORMATS = ("json", "csv", "national")
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -65,25 +65,25 @@ def read(path: Path, fmt: str | None = None) -> RawCatalogue:
         return read_national(path)
     if fmt == "json":
         return read_native(path)
-    raise ImportFailed(f"định dạng {fmt!r} không hỗ trợ; chọn một trong: {', '.join(FORMATS)}")
+    raise ImportFailed(reason("import.unsupported_format", format=fmt, formats=", ".join(FORMATS)))
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImportFailed(f"{path}: tệp lớn quá {MAX_FILE_BYTES // (1024 * 1024)} MB")
+            raise ImportFailed(reason("import.file_too_large", path=path, max_mb=MAX_FILE_BYTES // (1024 * 1024)))
         return path.read_bytes()
     except OSError as exc:
-        raise ImportFailed(f"không đọc được {path}: {exc.strerror or exc}") from None
+        raise ImportFailed(reason("import.unreadable", path=path, error=exc.strerror or exc)) from None
 
 
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(_read_bytes(path).decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ImportFailed(f"{path}: tệp phải mã hóa UTF-8") from None
+        raise ImportFailed(reason("import.not_utf8", path=path)) from None
     except json.JSONDecodeError as exc:
-        raise ImportFailed(f"{path}: JSON không hợp lệ ở dòng {exc.lineno}, cột {exc.colno}: {exc.msg}") from None
+        raise ImportFailed(reason("import.bad_json", path=path, line=exc.lineno, column=exc.colno, error=exc.msg)) from None
 
 
 def _json_items(document: Any, keys: tuple[str, ...] = ("procedures", "data", "Data", "DanhSachTTHC", "items")) -> tuple[list[Any], dict[str, Any]]:
@@ -94,7 +94,7 @@ def _json_items(document: Any, keys: tuple[str, ...] = ("procedures", "data", "D
         for key in keys:
             if isinstance(document.get(key), list):
                 return document[key], document
-    raise ImportFailed(f"JSON phải là một danh sách thủ tục hoặc đối tượng có khóa {' / '.join(repr(k) for k in keys)}")
+    raise ImportFailed(reason("import.no_list", keys=" / ".join(repr(k) for k in keys)))
 
 
 def _code_of(item: Any, key: str) -> str | None:
@@ -111,7 +111,7 @@ def read_native(path: Path) -> RawCatalogue:
     sample = envelope.get("sample") is True
     entries = [
         RawEntry(row=None, index=i, data=item if isinstance(item, dict) else None, code=_code_of(item, "code"),
-                 error=None if isinstance(item, dict) else "mỗi thủ tục phải là một đối tượng JSON")
+                 error=None if isinstance(item, dict) else reason("invalid.not_an_object"))
         for i, item in enumerate(items)
     ]
     return RawCatalogue("json", entries, path.parent, source=source or None, sample=sample)
@@ -162,7 +162,7 @@ def _csv_documents(cell: str) -> list[dict[str, Any]]:
             document["kind"] = parts[1]
         if len(parts) > 2 and parts[2]:
             if not parts[2].isdigit():
-                raise InvalidProcedure(f"số lượng của giấy tờ {parts[0]!r} phải là số ({parts[2]!r})")
+                raise InvalidProcedure(reason("import.bad_document_count", name=parts[0], count=parts[2]))
             document["count"] = int(parts[2])
         if len(parts) > 3:
             document["note"] = " | ".join(parts[3:])
@@ -190,7 +190,7 @@ def _csv_row(cells: dict[str, str]) -> dict[str, Any]:
     if "sample" in cells:
         word = fold(cells["sample"])
         if word not in TRUE_WORDS | FALSE_WORDS:
-            raise InvalidProcedure(f"cột sample phải là có/không (true/false), nhận được {cells['sample']!r}")
+            raise InvalidProcedure(reason("import.bad_sample_cell", value=cells["sample"]))
         data["sample"] = word in TRUE_WORDS
     return data
 
@@ -199,7 +199,7 @@ def read_csv(path: Path) -> RawCatalogue:
     try:
         text = _read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFailed(f"{path}: tệp CSV phải mã hóa UTF-8 (trong Excel: Lưu thành 'CSV UTF-8')") from None
+        raise ImportFailed(reason("import.csv_not_utf8", path=path)) from None
     header_line = text.split("\n", 1)[0]
     # Excel in a Vietnamese locale separates with ';' (the comma is the decimal mark there).
     delimiter = max((",", ";", "\t"), key=header_line.count)
@@ -207,12 +207,12 @@ def read_csv(path: Path) -> RawCatalogue:
     try:
         header = next(reader)
     except StopIteration:
-        raise ImportFailed(f"{path}: tệp CSV trống") from None
+        raise ImportFailed(reason("import.csv_empty", path=path)) from None
     columns = [CSV_COLUMNS.get(fold(name)) for name in header]
-    warnings = [f"bỏ qua cột không biết: {name!r}" for name, key in zip(header, columns, strict=True) if key is None and name.strip()]
+    warnings = [reason("import.unknown_column", name=name) for name, key in zip(header, columns, strict=True) if key is None and name.strip()]
     missing = {"code", "name"} - set(columns)
     if missing:
-        raise ImportFailed(f"{path}: thiếu cột {', '.join(sorted(missing))} ở dòng tiêu đề (dòng 1)")
+        raise ImportFailed(reason("import.missing_columns", path=path, columns=", ".join(sorted(missing))))
     entries: list[RawEntry] = []
     last_line = reader.line_num
     try:
@@ -221,7 +221,7 @@ def read_csv(path: Path) -> RawCatalogue:
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) > len(columns):
-                entries.append(RawEntry(row, None, None, error=f"có {len(record)} ô, nhiều hơn {len(columns)} cột tiêu đề"))
+                entries.append(RawEntry(row, None, None, error=reason("import.too_many_cells", cells=len(record), columns=len(columns))))
                 continue
             cells = {key: cell for key, cell in zip(columns, record, strict=False) if key is not None}
             code = cells.get("code", "").strip() or None
@@ -230,7 +230,7 @@ def read_csv(path: Path) -> RawCatalogue:
             except InvalidProcedure as exc:
                 entries.append(RawEntry(row, None, None, code=code, error=str(exc)))
     except csv.Error as exc:
-        raise ImportFailed(f"{path}: CSV hỏng sau dòng {last_line}: {exc}") from None
+        raise ImportFailed(reason("import.broken_csv", path=path, line=last_line, error=exc)) from None
     return RawCatalogue("csv", entries, path.parent, warnings=warnings)
 
 
@@ -250,7 +250,7 @@ def _plain(value: Any, *keys: str) -> str:
     if isinstance(value, dict):
         return _plain(_first(value, *keys), *keys)
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InvalidProcedure(f"giá trị không hiểu được: {json.dumps(value, ensure_ascii=False)[:80]}")
+        raise InvalidProcedure(reason("import.unreadable_value", value=json.dumps(value, ensure_ascii=False)[:80]))
     return str(value).strip()
 
 
@@ -268,7 +268,7 @@ def _count(value: Any) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise InvalidProcedure(f"số bản {value!r} phải là số nguyên") from None
+        raise InvalidProcedure(reason("import.bad_copy_count", value=value)) from None
 
 
 def _national_documents(value: Any, forms: list[dict[str, str]], case: str = "") -> list[dict[str, Any]]:
@@ -286,7 +286,7 @@ def _national_documents(value: Any, forms: list[dict[str, str]], case: str = "")
             kind, number, note = "copy", copy, ""
         else:
             # Both asked: the original is the paper to bring; the copies go in the note.
-            kind, number, note = "original", original or 1, (f"kèm {copy} bản sao" if copy else "")
+            kind, number, note = "original", original or 1, (reason("document.copies_note", copies=copy) if copy else "")
         notes = [n for n in (case, note, _plain(item.get("GhiChu"))) if n]
         documents.append({"name": _plain(_first(item, "TenGiayTo", "Ten")), "kind": kind, "count": number, "note": "; ".join(notes)})
         form = item.get("MauDon")
@@ -337,7 +337,7 @@ def _national_fees(value: Any) -> list[dict[str, str]]:
         if isinstance(item, dict):
             amount = _plain(_first(item, "MucPhi", "MucThu", "SoTien"))
             detail = _plain(item.get("MoTa"))
-            fees.append({"name": _plain(_first(item, "LoaiPhi", "TenPhi")) or "Phí, lệ phí",
+            fees.append({"name": _plain(_first(item, "LoaiPhi", "TenPhi")) or default_fee_name(),
                          "amount": f"{amount} ({detail})" if amount and detail else amount or detail})
         else:
             fees.append({"amount": _plain(item)})
@@ -392,7 +392,7 @@ def read_national(path: Path) -> RawCatalogue:
     for i, item in enumerate(items):
         code = _code_of(item, "MaTTHC") or _code_of(item, "MaThuTuc")
         if not isinstance(item, dict):
-            entries.append(RawEntry(None, i, None, error="mỗi thủ tục phải là một đối tượng JSON"))
+            entries.append(RawEntry(None, i, None, error=reason("invalid.not_an_object")))
             continue
         try:
             entries.append(RawEntry(None, i, national_to_native(item), code=code))

@@ -21,7 +21,8 @@ import sqlite_utils
 
 from queue_server.procedures import db as pdb
 from queue_server.procedures.formats import RawCatalogue, read
-from queue_server.procedures.model import FORM_FILE_RE, Form, InvalidProcedure, Procedure, procedure_from_dict
+from queue_server.procedures.model import FORM_FILE_RE, Form, InvalidProcedure, Procedure, procedure_from_dict, reason
+from queue_server.store import write_transaction
 
 MAX_FORM_BYTES = 5 * 1024 * 1024
 
@@ -37,17 +38,17 @@ class Problem:
 
     def where(self) -> str:
         if self.row is not None:
-            return f"dòng {self.row}"
+            return reason("place.row", row=self.row)
         if self.index is not None:
-            return f"mục {self.index}"
-        return "tệp"
+            return reason("place.index", index=self.index)
+        return reason("place.file")
 
     def as_dict(self) -> dict[str, Any]:
         place = {"row": self.row} if self.row is not None else {"index": self.index} if self.index is not None else {}
         return {**place, "code": self.code, "reason": self.reason}
 
     def line(self) -> str:
-        code = f" (mã {self.code})" if self.code else ""
+        code = " " + reason("place.code", code=self.code) if self.code else ""
         return f"{self.where()}{code}: {self.reason}"
 
 
@@ -77,9 +78,9 @@ class ImportReport:
         }
 
     def summary(self) -> str:
-        return (f"Nguồn {self.source!r} ({self.format}): {self.total} dòng; thêm mới {len(self.created)}, "
-                f"cập nhật {len(self.updated)}, khôi phục {len(self.reactivated)}, không đổi {len(self.unchanged)}, "
-                f"bãi bỏ {len(self.retired)}, bị từ chối {len(self.rejected)}")
+        return reason("import.summary", source=self.source, format=self.format, total=self.total, created=len(self.created),
+                      updated=len(self.updated), reactivated=len(self.reactivated), unchanged=len(self.unchanged),
+                      retired=len(self.retired), rejected=len(self.rejected))
 
 
 @dataclass
@@ -99,30 +100,31 @@ def _load_forms(procedure: Procedure, base_dir: Path, problem: Problem) -> tuple
     files: dict[str, bytes] = {}
     warnings: list[Problem] = []
     for form in procedure.forms:
-        def warn(reason: str, form: Form = form) -> None:
-            warnings.append(replace(problem, reason=f"mẫu đơn {form.file!r} bị bỏ qua: {reason}"))
+        def warn(key: str, form: Form = form, **params: Any) -> None:
+            why = reason(f"form.{key}", **params)
+            warnings.append(replace(problem, reason=reason("form.skipped", file=form.file, reason=why)))
 
         if "://" in form.file:
-            warn("không tải tệp từ Internet; hãy tải về, đặt cạnh tệp danh mục và ghi đường dẫn tương đối")
+            warn("remote")
             continue
         path = (base / form.file).resolve()
         if not path.is_relative_to(base) or path == base:
-            warn("đường dẫn ra ngoài thư mục của tệp danh mục")
+            warn("outside")
             continue
         name = path.name
         if not FORM_FILE_RE.match(name):
-            warn("tên tệp chỉ được chứa chữ không dấu, số, '.', '-', '_'")
+            warn("bad_name")
             continue
         if name in files:
-            warn("trùng tên với một mẫu đơn khác của cùng thủ tục")
+            warn("duplicate")
             continue
         try:
             if path.stat().st_size > MAX_FORM_BYTES:
-                warn(f"tệp lớn quá {MAX_FORM_BYTES // (1024 * 1024)} MB")
+                warn("too_large", max_mb=MAX_FORM_BYTES // (1024 * 1024))
                 continue
             content = path.read_bytes()
         except (OSError, ValueError):  # ValueError: a NUL byte in the path
-            warn("không tìm thấy hoặc không đọc được tệp")
+            warn("unreadable")
             continue
         files[name] = content
         forms.append(Form(name=form.name, file=name, sha256=hashlib.sha256(content).hexdigest()))
@@ -137,7 +139,7 @@ def validate(raw: RawCatalogue, services: Collection[str] | None, report: Import
         place = Problem("", row=entry.row, index=entry.index, code=entry.code)
         report.total += 1
         if entry.error is not None or entry.data is None:
-            report.rejected.append(replace(place, reason=entry.error or "dòng trống"))
+            report.rejected.append(replace(place, reason=entry.error or reason("import.empty_row")))
             if entry.code:
                 seen.setdefault(entry.code, place)
             continue
@@ -150,7 +152,7 @@ def validate(raw: RawCatalogue, services: Collection[str] | None, report: Import
             continue
         place = replace(place, code=procedure.code)
         if procedure.code in seen:
-            report.rejected.append(replace(place, reason=f"mã thủ tục trùng với {seen[procedure.code].where()}"))
+            report.rejected.append(replace(place, reason=reason("import.duplicate_code", place=seen[procedure.code].where())))
             continue
         seen[procedure.code] = place
         procedure, files, warnings = _load_forms(procedure, raw.base_dir, place)
@@ -166,7 +168,7 @@ def apply(db: sqlite_utils.Database, raw: RawCatalogue, source: str, retire_miss
     report.warnings += [Problem(w) for w in raw.warnings]
     valid, mentioned = validate(raw, services, report)
     now = _now()
-    with db.atomic():
+    with write_transaction(db):  # read then write: take the lock first (the server writes meanwhile)
         existing = {row[1]: row for row in db.execute("SELECT id, code, content_hash, source, active FROM procedures")}
         for item in valid:
             p = item.procedure
@@ -196,7 +198,7 @@ def apply(db: sqlite_utils.Database, raw: RawCatalogue, source: str, retire_miss
             (report.updated if active else report.reactivated).append(p.code)
         if retire_missing and not valid:
             # An empty or wholly rejected file is a mistake far more often than the end of every procedure.
-            report.warnings.append(Problem("không có thủ tục hợp lệ nào: không bãi bỏ thủ tục nào của nguồn này"))
+            report.warnings.append(Problem(reason("import.nothing_valid")))
         elif retire_missing:
             for code, (rowid, _, _, old_source, active) in existing.items():
                 if old_source == source and active and code not in mentioned:

@@ -2,7 +2,7 @@
 
 Every import format is first turned into the native dictionary shape (see docs/procedures.md),
 then `procedure_from_dict` validates it; a problem raises InvalidProcedure with a Vietnamese
-reason that the import report shows next to the row.
+reason (from the catalog entries procedures.invalid.*) that the import report shows next to the row.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from motcua import i18n
 from queue_server.procedures.folding import fold
 
 # Codes appear in URLs (/api/procedures/<code>) and directory names of forms: keep them plain.
@@ -24,11 +25,7 @@ FORM_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
 MAX_TEXT = 4000  # one step, document name or fee line; more is a pasting accident
 MAX_ITEMS = 200
 
-DOCUMENT_KINDS = {
-    "original": "Bản chính",
-    "copy": "Bản sao",
-    "original_or_copy": "Bản chính hoặc bản sao",
-}
+DOCUMENT_KINDS = ("original", "copy", "original_or_copy")  # shown as the catalog entries procedures.document_kind.*
 # Words an office may type in a spreadsheet for the kind of a document (compared folded).
 DOCUMENT_KIND_ALIASES = {
     "original": "original", "ban chinh": "original", "chinh": "original",
@@ -36,12 +33,38 @@ DOCUMENT_KIND_ALIASES = {
     "original or copy": "original_or_copy",  # fold() turns '_' into a space
     "ban chinh hoac ban sao": "original_or_copy", "chinh hoac sao": "original_or_copy",
 }
-LEVEL_NAMES = {
-    1: "Mức độ 1 (thông tin)",
-    2: "Mức độ 2 (tải mẫu đơn)",
-    3: "Mức độ 3 (nộp hồ sơ trực tuyến, nhận kết quả trực tiếp)",
-    4: "Mức độ 4 (trực tuyến toàn trình)",
-}
+LEVELS = (1, 2, 3, 4)  # shown as the catalog entries procedures.level.*
+
+
+def document_kind_name(kind: str, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """'Bản chính' for 'original'; an unknown kind as it is."""
+    return i18n.text(f"procedures.document_kind.{kind}", lang) if kind in DOCUMENT_KINDS else kind
+
+
+def level_name(level: int | None, lang: str = i18n.DEFAULT_LANGUAGE) -> str | None:
+    """'Mức độ 4 (trực tuyến toàn trình)' for 4; None for no level."""
+    return i18n.text(f"procedures.level.{level}", lang) if level in LEVELS else None
+
+
+def default_fee_name() -> str:
+    """The name of a fee the source gives no name (stored with the procedure, in Vietnamese)."""
+    return i18n.text("procedures.fee.default_name")
+
+
+def reason(key: str, **params: Any) -> str:
+    """A reason for the import report: the Vietnamese catalog entry procedures.<key>."""
+    return i18n.text(f"procedures.{key}", i18n.DEFAULT_LANGUAGE, **params)
+
+
+class What:
+    """The name of a field in a reason (catalog entry procedures.what.<key>), rendered only when a reason is."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+
+    def __str__(self) -> str:
+        return reason(f"what.{self.key}", **self.params)
 
 
 class InvalidProcedure(ValueError):
@@ -53,7 +76,7 @@ class RequiredDocument:
     """One paper of the dossier (thành phần hồ sơ)."""
 
     name: str
-    kind: str = "original"  # a key of DOCUMENT_KINDS
+    kind: str = "original"  # one of DOCUMENT_KINDS
     count: int = 1
     note: str = ""
 
@@ -111,18 +134,18 @@ class Procedure:
 EXTRA_TEXT_KEYS = ("result", "implementing_level", "method", "conditions", "note")
 
 
-def _text(value: Any, what: str, required: bool = False) -> str:
+def _text(value: Any, what: str | What, required: bool = False) -> str:
     if value is None:
         value = ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InvalidProcedure(f"{what} phải là chuỗi ký tự")
+        raise InvalidProcedure(reason("invalid.not_text", what=what))
     # Control and invisible format characters (NUL, ESC, zero-width space...) are never text to show;
     # line breaks are kept: a source may put them inside one step on purpose. Runs of spaces collapse.
     text = "\n".join(" ".join(_visible(line).split()) for line in str(value).strip().splitlines())
     if required and not text:
-        raise InvalidProcedure(f"thiếu {what}")
+        raise InvalidProcedure(reason("invalid.missing", what=what))
     if len(text) > MAX_TEXT:
-        raise InvalidProcedure(f"{what} dài quá {MAX_TEXT} ký tự")
+        raise InvalidProcedure(reason("invalid.too_long", what=what, max_chars=MAX_TEXT))
     return text
 
 
@@ -131,16 +154,16 @@ def _visible(line: str) -> str:
     return "".join(" " if ch.isspace() else ch for ch in line if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
-def _list(value: Any, what: str) -> list[Any]:
+def _list(value: Any, what: What) -> list[Any]:
     """A list field; a text is split on line breaks (one item per line, as in a spreadsheet cell)."""
     if value is None or value == "":
         return []
     if isinstance(value, str):
         return [line.strip() for line in value.splitlines() if line.strip()]
     if not isinstance(value, list):
-        raise InvalidProcedure(f"{what} phải là danh sách")
+        raise InvalidProcedure(reason("invalid.not_list", what=what))
     if len(value) > MAX_ITEMS:
-        raise InvalidProcedure(f"{what} có quá {MAX_ITEMS} mục")
+        raise InvalidProcedure(reason("invalid.too_many", what=what, max_items=MAX_ITEMS))
     return value
 
 
@@ -149,7 +172,7 @@ def parse_level(value: Any) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise InvalidProcedure("mức độ dịch vụ công trực tuyến không hợp lệ")
+        raise InvalidProcedure(reason("invalid.bad_level"))
     if isinstance(value, int):
         level = value
     elif isinstance(value, float) and value.is_integer():
@@ -164,81 +187,81 @@ def parse_level(value: Any) -> int | None:
         elif len(digits) == 1:
             level = int(digits[0])
         else:
-            raise InvalidProcedure(f"mức độ dịch vụ công trực tuyến không hiểu được: {value!r}")
+            raise InvalidProcedure(reason("invalid.unknown_level", value=value))
     else:
-        raise InvalidProcedure("mức độ dịch vụ công trực tuyến không hợp lệ")
+        raise InvalidProcedure(reason("invalid.bad_level"))
     if not 1 <= level <= 4:
-        raise InvalidProcedure(f"mức độ dịch vụ công trực tuyến phải từ 1 đến 4 (nhận được {level})")
+        raise InvalidProcedure(reason("invalid.level_range", level=level))
     return level
 
 
 def _document(item: Any, index: int) -> RequiredDocument:
-    what = f"giấy tờ thứ {index + 1}"
+    what = What("document", number=index + 1)
     if isinstance(item, str):
         item = {"name": item}
     if not isinstance(item, dict):
-        raise InvalidProcedure(f"{what} phải là tên giấy tờ hoặc đối tượng {{name, kind, count}}")
+        raise InvalidProcedure(reason("invalid.document_not_object", what=what))
     kind_raw = item.get("kind") or "original"
     kind = DOCUMENT_KIND_ALIASES.get(fold(str(kind_raw)))
     if kind is None:
-        raise InvalidProcedure(f"{what}: loại bản {kind_raw!r} không hợp lệ (original, copy, original_or_copy)")
+        raise InvalidProcedure(reason("invalid.bad_document_kind", what=what, kind=kind_raw))
     count = item.get("count", 1)
     if isinstance(count, str) and count.strip().isdigit():
         count = int(count.strip())
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
-        raise InvalidProcedure(f"{what}: số lượng phải là số nguyên từ 1 đến 100")
+        raise InvalidProcedure(reason("invalid.bad_document_count", what=what))
     return RequiredDocument(
-        name=_text(item.get("name"), f"tên {what}", required=True), kind=kind, count=count,
-        note=_text(item.get("note"), f"ghi chú {what}"),
+        name=_text(item.get("name"), What("document_name", what=what), required=True), kind=kind, count=count,
+        note=_text(item.get("note"), What("document_note", what=what)),
     )
 
 
 def _fee(item: Any, index: int) -> Fee:
     if isinstance(item, str):
-        return Fee(name="Phí, lệ phí", amount=_text(item, f"phí thứ {index + 1}", required=True))
+        return Fee(name=default_fee_name(), amount=_text(item, What("fee", number=index + 1), required=True))
     if not isinstance(item, dict):
-        raise InvalidProcedure(f"phí thứ {index + 1} phải là chuỗi hoặc đối tượng {{name, amount}}")
-    return Fee(name=_text(item.get("name") or "Phí, lệ phí", f"tên phí thứ {index + 1}"),
-               amount=_text(item.get("amount"), f"mức phí thứ {index + 1}", required=True))
+        raise InvalidProcedure(reason("invalid.fee_not_object", number=index + 1))
+    return Fee(name=_text(item.get("name") or default_fee_name(), What("fee_name", number=index + 1)),
+               amount=_text(item.get("amount"), What("fee_amount", number=index + 1), required=True))
 
 
 def _form(item: Any, index: int) -> Form:
     if isinstance(item, str):
         item = {"file": item}
     if not isinstance(item, dict):
-        raise InvalidProcedure(f"mẫu đơn thứ {index + 1} phải là đối tượng {{name, file}}")
-    path = _text(item.get("file"), f"tệp mẫu đơn thứ {index + 1}", required=True)
-    name = _text(item.get("name"), f"tên mẫu đơn thứ {index + 1}") or path.rsplit("/", 1)[-1]
+        raise InvalidProcedure(reason("invalid.form_not_object", number=index + 1))
+    path = _text(item.get("file"), What("form_file", number=index + 1), required=True)
+    name = _text(item.get("name"), What("form_name", number=index + 1)) or path.rsplit("/", 1)[-1]
     return Form(name=name, file=path, sha256=str(item.get("sha256") or ""))
 
 
 def procedure_from_dict(data: Any, services: Collection[str] | None = None, sample: bool = False) -> Procedure:
     """Validate one procedure in the native shape; `services` are the office's service codes."""
     if not isinstance(data, dict):
-        raise InvalidProcedure("mỗi thủ tục phải là một đối tượng JSON")
-    code = _text(data.get("code"), "mã thủ tục", required=True)
+        raise InvalidProcedure(reason("invalid.not_an_object"))
+    code = _text(data.get("code"), What("code"), required=True)
     if not CODE_RE.match(code):
-        raise InvalidProcedure(f"mã thủ tục {code!r} chỉ được chứa chữ, số, '.', '-', '_' (tối đa 64 ký tự)")
-    service = _text(data.get("service"), "mã lĩnh vực tiếp nhận") or None
+        raise InvalidProcedure(reason("invalid.bad_code", code=code))
+    service = _text(data.get("service"), What("service")) or None
     if service is not None and services is not None and service not in services:
-        raise InvalidProcedure(f"mã lĩnh vực tiếp nhận {service!r} không có trong cấu hình ({', '.join(sorted(services))})")
+        raise InvalidProcedure(reason("invalid.unknown_service", service=service, services=", ".join(sorted(services))))
     raw_sample = data.get("sample", sample)
     if not isinstance(raw_sample, bool):
-        raise InvalidProcedure("'sample' phải là true hoặc false")
+        raise InvalidProcedure(reason("invalid.bad_sample"))
     extra = {key: _text(data[key], key) for key in EXTRA_TEXT_KEYS if data.get(key)}
     return Procedure(
         code=code,
-        name=_text(data.get("name"), "tên thủ tục", required=True),
-        field=_text(data.get("field"), "lĩnh vực"),
+        name=_text(data.get("name"), What("name"), required=True),
+        field=_text(data.get("field"), What("field")),
         level=parse_level(data.get("level")),
-        agency=_text(data.get("agency"), "cơ quan thực hiện"),
-        steps=tuple(_text(s, f"bước {i + 1}", required=True) for i, s in enumerate(_list(data.get("steps"), "các bước"))),
-        documents=tuple(_document(d, i) for i, d in enumerate(_list(data.get("documents"), "thành phần hồ sơ"))),
-        processing_time=_text(data.get("processing_time"), "thời hạn giải quyết"),
-        fees=tuple(_fee(f, i) for i, f in enumerate(_list(data.get("fees"), "phí, lệ phí"))),
-        legal_basis=tuple(_text(b, f"căn cứ pháp lý thứ {i + 1}", required=True)
-                          for i, b in enumerate(_list(data.get("legal_basis"), "căn cứ pháp lý"))),
-        forms=tuple(_form(f, i) for i, f in enumerate(_list(data.get("forms"), "mẫu đơn"))),
+        agency=_text(data.get("agency"), What("agency")),
+        steps=tuple(_text(s, What("step", number=i + 1), required=True) for i, s in enumerate(_list(data.get("steps"), What("steps")))),
+        documents=tuple(_document(d, i) for i, d in enumerate(_list(data.get("documents"), What("documents")))),
+        processing_time=_text(data.get("processing_time"), What("processing_time")),
+        fees=tuple(_fee(f, i) for i, f in enumerate(_list(data.get("fees"), What("fees")))),
+        legal_basis=tuple(_text(b, What("legal_basis_item", number=i + 1), required=True)
+                          for i, b in enumerate(_list(data.get("legal_basis"), What("legal_basis")))),
+        forms=tuple(_form(f, i) for i, f in enumerate(_list(data.get("forms"), What("forms")))),
         service=service,
         sample=raw_sample,
         extra=extra,

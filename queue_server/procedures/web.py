@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 from flask import Flask, Response, request, send_from_directory
 
+from motcua import i18n
 from queue_server.procedures import db as pdb
 from queue_server.procedures.model import CODE_RE, FORM_FILE_RE
 from queue_server.procedures.search import MAX_LIMIT, ProcedureSearch
@@ -34,6 +35,10 @@ def _error(status: int, code: str, message: str) -> Response:
     return _json({"error": {"code": code, "message": message}}, status)
 
 
+def _vi(key: str, **params: Any) -> str:
+    return i18n.text(key, "vi", **params)
+
+
 def register_web(app: Flask, server: QueueServer) -> None:
     """Add /api/procedures, /api/procedures/<code> and /procedures/forms/<code>/<file> to the app."""
     pdb.open_db(server.db_path).close()  # create the tables before the first request
@@ -56,7 +61,7 @@ def register_web(app: Flask, server: QueueServer) -> None:
         try:
             limit = int(request.args.get("limit", DEFAULT_LIMIT))
         except ValueError:
-            return _error(400, "bad_request", "limit phải là số nguyên (limit must be a whole number)")
+            return _error(400, "bad_request", "{} ({})".format(*i18n.pair("procedures.error.bad_limit")))
         limit = max(1, min(limit, MAX_LIMIT))
         results = searcher().search(text, limit)
         for r in results:
@@ -68,7 +73,7 @@ def register_web(app: Flask, server: QueueServer) -> None:
     def procedure_detail(code: str) -> Response:
         procedure = pdb.get(searcher().db, code) if CODE_RE.match(code) else None
         if procedure is None:
-            return _error(404, "not_found", f"Không có thủ tục mã {code!r}")
+            return _error(404, "not_found", _vi("procedures.error.not_found", code=code))
         procedure["service_name"] = service_name(procedure.get("service"))
         for form in procedure.get("forms", []):
             form["url"] = f"/procedures/forms/{procedure['code']}/{form['file']}"
@@ -79,7 +84,7 @@ def register_web(app: Flask, server: QueueServer) -> None:
         # Only names the catalogue lists are served; send_from_directory checks the path once more.
         procedure = pdb.get(searcher().db, code) if CODE_RE.match(code) and FORM_FILE_RE.match(filename) else None
         if procedure is None or filename not in {f["file"] for f in procedure.get("forms", [])}:
-            return _error(404, "not_found", "Không có mẫu đơn này")
+            return _error(404, "not_found", _vi("procedures.error.form_not_found"))
         response = send_from_directory(forms_root / procedure["code"], filename)
         response.headers.update(FORM_HEADERS)
         return response

@@ -34,7 +34,7 @@ def test_ticket_and_call_commands_print_in_vietnamese(start_server):
     priority = run_cli("ticket", "--service", "DD", "--group", "elderly", "--json", *broker_args(server))
     reply = json.loads(priority.stdout)
     assert reply["ticket"]["priority_group_name"] == "Người cao tuổi"
-    assert run_cli("send", "counter.sign_in", "counter=Q3", "staff=nv-hoa", *broker_args(server)).returncode == 0
+    assert run_cli("send", "counter.sign_in", "counter=Q3", "staff=12345", *broker_args(server)).returncode == 0  # a number, as text
     called = run_cli("call", "--counter", "Q3", "--json", *broker_args(server))
     assert json.loads(called.stdout)["ticket"]["number"] == "2002"  # ratio 2:1 starts with a priority ticket
 
@@ -69,6 +69,10 @@ def test_events_and_backup_commands_read_the_live_database(start_server, tmp_pat
     events = [json.loads(line) for line in lines]
     assert [e["seq"] for e in events] == [2, 3]
     assert [e["data"]["number"] for e in events] == ["1001", "C001"]
+    assert all("vote_token" not in e["data"] for e in events)
+    missing = run_cli("events", "--data", str(tmp_path / "nowhere"), "--config", str(EXAMPLE_CONFIG))
+    assert missing.returncode == 1 and "no office database" in missing.stderr
+    assert not (tmp_path / "nowhere").exists()
     target = tmp_path / "copy.db"
     done = run_cli("backup", "--data", data, "--config", str(EXAMPLE_CONFIG), str(target))
     assert done.returncode == 0 and "integrity ok" in done.stdout
@@ -86,6 +90,7 @@ def test_http_health_state_events_and_metrics(start_server):
     assert state["queue"]["services"]["HT"]["waiting"] == 1
     assert state["devices"]["kiosk-01/printer"]["state"] == "no_paper"
     events = json.loads(http_get(server, "/api/events?after=0&limit=2")[1])
+    assert "vote_token" not in json.dumps(json.loads(http_get(server, "/api/events?after=0")[1]))
     assert [e["seq"] for e in events["events"]] == [1, 2] and events["last_seq"] == 2
     assert http_get(server, "/api/events?after=abc")[0] == 400
     metrics = http_get(server, "/metrics")[1]

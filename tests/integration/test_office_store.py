@@ -210,7 +210,7 @@ def test_retained_state_carries_what_displays_need(office):
     assert queue["services"]["HT"]["waiting"] == 1
     assert queue["services"]["HT"]["estimated_wait_minutes"] == 12
     counter = topics[office.topics.state_counter("Q1")].payload
-    assert counter["status"] == "idle" and counter["status_text"] == "Đang chờ"
+    assert counter["status"] == "idle" and counter["status_text"] == "Sẵn sàng"
     assert all(o.retain for o in topics.values())
 
 
@@ -271,3 +271,23 @@ def test_old_request_ids_are_forgotten_at_the_day_reset(office, clock):
     assert ask(office, "kiosk-01", "ticket.issue", rid="new", service="HT")["ticket"]["number"] == "1001"
     assert office.store.find_reply("kiosk-01", "old") is None
     assert office.store.find_reply("kiosk-01", "new") is not None
+
+
+def test_refusal_reasons_are_worded_in_each_language(office):
+    ask(office, "kiosk-01", "ticket.issue", rid="t", service="HT")
+    ask(office, "quay-01", "counter.sign_in", rid="s", staff="nv-lan")
+    ask(office, "quay-01", "counter.next", rid="n")
+    refused = ask(office, "quay-01", "counter.transfer", rid="x", to_counter="Q1")
+    assert refused["error"]["message"] == "Không thể chuyển số 1001: số này đang ở chính quầy này."
+    assert refused["error"]["message_en"] == "Cannot transfer ticket 1001: it is already at this counter."
+    missing = ask(office, "quay-01", "counter.pause", rid="p")
+    assert missing["error"]["params"]["detail"] == "missing field 'reason'"  # for integrators
+    assert "'" not in missing["error"]["message"] and "field" not in missing["error"]["message"]  # not for citizens
+
+
+def test_exported_events_carry_no_tokens(office):
+    ask(office, "kiosk-01", "ticket.issue", rid="t", service="HT")
+    issued = next(ev for ev in office.store.events_after(0) if ev.type == "TicketIssued")
+    assert "vote_token" in issued.data  # the local log keeps them: replay needs them
+    assert "vote_token" not in issued.public()["data"] and "public_token" not in issued.public()["data"]
+    assert issued.public()["data"]["number"] == "1001"

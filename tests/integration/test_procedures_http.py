@@ -134,3 +134,31 @@ def test_reimport_while_serving_retires_and_updates_what_the_kiosk_sees(server, 
     assert typo["results"][0]["code"] == "MAU-HT-100"
     status, retired = get_json(server, "/api/procedures/MAU-HT-005")
     assert status == 200 and retired["active"] is False
+
+
+def test_forms_are_served_when_the_data_directory_is_relative(tmp_path):
+    """A user runs `motcua server --data data` from their own folder (found by a new-user trial)."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.conftest import EXAMPLE_CONFIG, ROOT, free_port, wait_for_port
+
+    sample = ROOT / "queue_server" / "procedures" / "sample" / "catalogue.json"
+    cli = [sys.executable, "-m", "motcua"]
+    imported = subprocess.run([*cli, "procedures", "import", str(sample), "--data", "data", "--config", str(EXAMPLE_CONFIG)],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    http_port, mqtt_port = free_port(), free_port()
+    server = subprocess.Popen([*cli, "server", "--data", "data", "--config", str(EXAMPLE_CONFIG), "--http-listen",
+                               f"127.0.0.1:{http_port}", "--mqtt-listen", f"127.0.0.1:{mqtt_port}"],
+                              cwd=tmp_path, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(http_port, timeout=30)
+        url = f"http://127.0.0.1:{http_port}/procedures/forms/MAU-HT-001/to-khai-dang-ky-khai-sinh.html"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+            assert "khai sinh" in response.read().decode().lower()
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -355,3 +355,13 @@ def test_position_counts_the_tickets_ahead_in_the_same_class():
         brute = sum(1 for t in h.state.waiting["HT"].values() if t.order < newest.order and (t.priority or not newest.priority))
         assert position(h.state, newest) == brute
     assert [position(h.state, h.ticket(n)) for n in ["1001", "1002", "1003", "1005"]] == [0, 0, 2, 1]
+
+
+def test_transfer_to_the_service_it_already_has_is_refused():
+    h = Harness()
+    h.issue("HT")
+    h.open_counter("Q1")
+    h.next("Q1")
+    with pytest.raises(Rejected) as refused:
+        h.run(c.Transfer("Q1", to_service="HT"))
+    assert refused.value.code == "invalid_transfer" and refused.value.params["reason"] == "same_service"
