@@ -91,7 +91,12 @@ def public_view(dossier: Dossier, config: OfficeConfig, now: datetime) -> dict[s
     """What a kiosk or anyone on the LAN may see: nothing personal beyond the masked name."""
     text, text_en = status_text(dossier, config)
     late = dossier.is_late(now, config.tz)
-    timeliness = None if late is None else "dossier.timeliness.late" if late else "dossier.timeliness.on_time"
+    if late is None:
+        timeliness = None
+    elif late:
+        timeliness = "dossier.timeliness.late"
+    else:  # "on time" is a verdict on a finished dossier; one still in processing is "within the deadline"
+        timeliness = "dossier.timeliness.on_time" if dossier.finished_at else "dossier.timeliness.in_time"
     counter = dossier.return_counter
     return {
         "code": dossier.code,

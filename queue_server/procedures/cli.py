@@ -120,7 +120,7 @@ def search_command(config_path: str | None, data_dir: str, text: str, limit: int
         click.echo(f"{r['code']:<22} {r['name']}{service}")
 
 
-def describe(p: dict[str, Any], service_name: str | None = None) -> str:
+def describe(p: dict[str, Any], service_name: str | None = None, counters: list[str] | None = None) -> str:
     """A procedure as text for a terminal (Vietnamese)."""
     lines = [f"{p['name']}", _vi("procedures.describe.code", code=p["code"])]
     if not p.get("active", True):
@@ -132,7 +132,9 @@ def describe(p: dict[str, Any], service_name: str | None = None) -> str:
         if value:
             lines.append(f"{_vi('procedures.describe.' + label)}: {value}")
     if p.get("service"):
-        lines.append(_vi("procedures.describe.service", service=p["service"]) + (f" ({service_name})" if service_name else ""))
+        # Citizens know counters and fields of work, not the office's internal service codes.
+        lines.append(_vi("procedures.describe.service", counters=", ".join(counters or []) or "-",
+                         service=service_name or p["service"]))
     if p.get("steps"):
         lines.append(_vi("procedures.describe.steps"))
         lines += [f"  {i}. {s}" for i, s in enumerate(p["steps"], 1)]
@@ -171,4 +173,5 @@ def show_command(config_path: str | None, data_dir: str, code: str, as_json: boo
         click.echo(json.dumps(procedure, ensure_ascii=False, indent=2))
         return
     service = config.services.get(procedure.get("service") or "")
-    click.echo(describe(procedure, service.name if service else None))
+    counters = [c.name for c in config.counters_serving(service.code) if not c.priority_only] if service else []
+    click.echo(describe(procedure, service.name if service else None, counters))

@@ -39,7 +39,7 @@ def test_import_search_show(tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("Đăng ký khai sinh\nMã: MAU-HT-001")
     assert "Thành phần hồ sơ:" in shown.stdout and "Giấy chứng sinh (Bản chính: 1)" in shown.stdout
-    assert "Nộp tại quầy lĩnh vực: HT (Tư pháp - Hộ tịch)" in shown.stdout
+    assert "Nộp hồ sơ tại: Quầy 1, Quầy 2 (lĩnh vực Tư pháp - Hộ tịch)" in shown.stdout
     assert "dữ liệu mẫu" in shown.stdout
 
     as_json = run_cli("procedures", "show", "MAU-CT-001", "--data", data, "--json")

@@ -97,3 +97,10 @@ def test_wrong_digits_are_capped_per_day_so_patience_does_not_guess_them(tmp_pat
     later = lookup(db, config, "HS-2", now + timedelta(days=1), verify="6789")
     assert later["dossier"]["verified"] is True
     db.close()
+
+
+def test_an_open_dossier_not_yet_late_is_within_the_deadline_not_on_time(config):
+    open_view = public_view(make(due=Due("2026-11-25")), config, NOW)
+    assert (open_view["timeliness_text"], open_view["late"]) == ("Trong hạn", False)
+    done = public_view(make(due=Due("2026-11-25"), status="returned", finished_at=NOW), config, NOW)
+    assert done["timeliness_text"] == "Đúng hạn"
