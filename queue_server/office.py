@@ -228,12 +228,12 @@ class Office:
 
     def _result(self, request: p.Request, command: c.Command, events: list[e.Event]) -> dict[str, Any]:
         result: dict[str, Any] = {"op": request.op}
+        # The ticket the request was about: the last one an event names (a "done, next" finish
+        # of the previous ticket does not count), else the one the command names.
         subject = next(
             (ev.ticket_id for ev in reversed(events) if getattr(ev, "ticket_id", None) and not getattr(ev, "implicit", False)),
             None,
-        )
-        if isinstance(command, c.ReprintTicket | c.RequeueTicket | c.Recall | c.StartService | c.Finish | c.SkipNoShow | c.Transfer):
-            subject = subject or self._subject_of(command)
+        ) or self._subject_of(command)
         if subject:
             # The issuing kiosk and the serving counter may print or bind the tokens.
             result["ticket"] = ticket_view(self.state, self.config, self.state.tickets[subject], secrets=True)
