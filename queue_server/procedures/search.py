@@ -1,41 +1,55 @@
-"""Kiosk search over the procedure catalogue: folded text, FTS5 with bm25, then typo correction.
+"""Kiosk search over the procedure catalogue: folded text, kiosk words, FTS5 with bm25, then typo correction.
 
-1. The query is folded (folding.py) into at most MAX_TERMS words; every word becomes a quoted
-   FTS5 prefix term, so no user input is ever read as FTS syntax.
-2. All words must match (any column, any order). If that finds few procedures, each word the
-   catalogue does not know also accepts its close spellings from the catalogue's own vocabulary
-   (edit distance 1, 2 for long words, swapped letters count as 1) and glued words are split
-   ("dangky" -> "dang ky").
-3. Unless enough names hold every word, procedures matching only some words join the list.
+1. The query is folded (folding.py) into at most MAX_TERMS words and read against a small table of
+   kiosk words (synonyms.json): colloquial phrases become alternatives in the catalogue's own terms
+   ('so do' -> 'giay chung nhan quyen su dung dat'), filler phrases are dropped ('o dau', 'cho con'),
+   filler words stay optional ('xin', 'lam'). Every word becomes a quoted FTS5 prefix term, every
+   phrase a quoted FTS5 phrase, so no user input is ever read as FTS syntax. A query without a word
+   of two letters or more ('a') finds nothing.
+2. Every required word must match (any column, any order), and a meaningful one in the name, field
+   or documents: the steps and agency alone (boilerplate) never bring a procedure in.
+3. If that finds few procedures, each word the catalogue does not know also accepts its split into
+   catalogue words ('dangkykhaisinh' -> 'dang ky khai sinh') and its close spellings (edit distance 1,
+   2 for long words, swapped letters count as 1); a word with neither is ignored. Still nothing: the
+   start of a catalogue word is corrected too, then a whole catalogue word, kept only where the name
+   holds every word with one correction at most. A known word is never dropped: rather no result
+   than an unrelated one.
 Ranking, best first: every query word in the name (name matches rank above document matches), then
-the query as a phrase elsewhere (a document), then more query words in the name, all words found
-somewhere, the name is / starts with the query, shorter names, and bm25 with the name weighted highest.
+the query as a phrase elsewhere (a document), then more query words in the name, fewer spelling
+corrections, the name is the query, the name holds the query as a phrase, the name is no variant the
+query did not ask for ('lai', 'gia han', 'dieu chinh'...), more optional words in the name, the name
+starts with the query, fewer name words the query lacks, and bm25 with the name weighted highest.
 """
 
 from __future__ import annotations
 
 import bisect
+import json
 import logging
 import sqlite3
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from queue_server.procedures import db as pdb
-from queue_server.procedures.folding import fold_words
+from queue_server.procedures.folding import fold, fold_words
 
 log = logging.getLogger(__name__)
 
-FEW = 3  # fewer results than this (or than the limit) tries the next, looser stage
+FEW = 3  # fewer results than this (or than the limit) tries spelling corrections
 MAX_QUERY_CHARS = 400  # a kiosk query is a few words; the rest of a pasted page is ignored
-MAX_TERMS = 8
+MAX_TERMS = 12  # spoken-style queries carry filler words ('toi muon xin ... o dau')
 MAX_WORD = 32
 CANDIDATES = 150  # best bm25 rows re-ranked per stage
 MAX_LIMIT = 50
 MAX_CORRECTIONS = 3
+MAX_PIECE = 10  # longest catalogue word tried when splitting run-together words
+FLOOR_COLUMNS = "{name field documents}"  # where at least one query word must be found
+LEXICON_FILE = Path(__file__).with_name("synonyms.json")
 
 
 def max_distance(word: str) -> int:
@@ -115,12 +129,55 @@ class Vocabulary:
         return [c for d, _, c in sorted(scored) if d <= limit][:MAX_CORRECTIONS]
 
     def splits(self, word: str) -> list[str]:
-        """'dangky' -> ['dang ky']: two catalogue words typed without the space."""
+        """'dangkykhaisinh' -> ['dang ky khai sinh']: catalogue words (2 letters or more) typed without
+        spaces; the split into the fewest words, then the most frequent ones. [] when there is none."""
         if len(word) < 4 or word in self.counts:
             return []
-        pairs = [(word[:i], word[i:]) for i in range(2, len(word) - 1)]
-        return [f"{a} {b}" for a, b in pairs if a in self.counts and b in self.counts][:MAX_CORRECTIONS]
+        # best[i]: (pieces, -frequency, words) for word[:i]; dynamic programming over the end positions.
+        best: list[tuple[int, int, tuple[str, ...]] | None] = [None] * (len(word) + 1)
+        best[0] = (0, 0, ())
+        for start in range(len(word) - 1):
+            here = best[start]
+            if here is None:
+                continue
+            for end in range(start + 2, min(len(word), start + MAX_PIECE) + 1):
+                piece = word[start:end]
+                count = self.counts.get(piece)
+                if not count:
+                    continue
+                candidate = (here[0] + 1, here[1] - count, here[2] + (piece,))
+                if best[end] is None or candidate[:2] < best[end][:2]:
+                    best[end] = candidate
+        found = best[-1]
+        return [" ".join(found[2])] if found and found[0] >= 2 else []
 
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Kiosk words (synonyms.json), all folded."""
+
+    synonyms: dict[str, tuple[str, ...]]
+    stop_phrases: frozenset[str]  # two words or more: dropped from the query
+    stopwords: frozenset[str]  # one word: kept, but optional
+    variants: tuple[str, ...]
+    longest: int  # words in the longest synonym or stop phrase
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        synonyms = {fold(k): tuple(fold(v) for v in vs) for k, vs in data.get("synonyms", {}).items()}
+        stops = {fold(s) for s in data.get("stopwords", [])}
+        phrases = frozenset(s for s in stops if " " in s)
+        return cls(
+            synonyms={k: v for k, v in synonyms.items() if k and v},
+            stop_phrases=phrases,
+            stopwords=frozenset(s for s in stops if s and " " not in s),
+            variants=tuple(fold(v) for v in data.get("variants", []) if fold(v)),
+            longest=max((len(p.split()) for p in [*synonyms, *phrases]), default=1),
+        )
+
+
+LEXICON = Lexicon.load()
 
 # Vocabularies are shared by all threads of a process, keyed by database and catalogue revision.
 _vocabularies: dict[str, tuple[int, Vocabulary]] = {}
@@ -129,7 +186,7 @@ _vocabulary_lock = threading.Lock()
 
 @dataclass(frozen=True)
 class Alternative:
-    text: str  # folded word, or two words for a split
+    text: str  # folded word, or several words for a split or a synonym
     prefix: bool  # the word as typed matches longer words too; corrections match whole words
 
     def fts(self) -> str:
@@ -145,15 +202,67 @@ class Alternative:
         return self.text in name_words
 
 
-Group = list[Alternative]  # the ways one query word may match
+@dataclass(frozen=True)
+class Term:
+    """One query word or phrase and the ways it may match."""
+
+    alternatives: tuple[Alternative, ...]
+    optional: bool = False  # a filler word: never required, ranks names holding it higher
+    fixed: bool = False  # a synonym: no spelling variants
+
+    @property
+    def text(self) -> str:
+        return self.alternatives[0].text
+
+    @property
+    def meaningful(self) -> bool:
+        """Required, and more than one letter: it may be what brings a procedure in (see the floor)."""
+        return not self.optional and (self.fixed or len(self.text) > 1)
+
+    def fts(self) -> str:
+        return "(" + " OR ".join(a.fts() for a in self.alternatives) + ")"
+
+
+def analyse(words: list[str], lexicon: Lexicon = LEXICON) -> list[Term]:
+    """The terms of a folded query: synonyms (longest first), filler phrases dropped, filler words
+    optional. A query of filler only is searched as typed; [] when no term is meaningful (two letters
+    or more: 'a', 'o' or 'd' alone mean nothing, though 'nha o' needs its 'o')."""
+    terms = _terms(words, lexicon, fillers=True)
+    if not any(t.meaningful for t in terms):
+        terms = _terms(words, lexicon, fillers=False)
+    return terms if any(t.meaningful for t in terms) else []
+
+
+def _terms(words: list[str], lexicon: Lexicon, fillers: bool) -> list[Term]:
+    terms: list[Term] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(lexicon.longest, len(words) - i), 0, -1):
+            key = " ".join(words[i:i + n])
+            expansions = lexicon.synonyms.get(key)
+            if expansions:
+                alternatives = (Alternative(key, prefix=n == 1), *(Alternative(e, prefix=False) for e in expansions))
+                terms.append(Term(alternatives, fixed=True))
+                i += n
+                break
+            if fillers and n > 1 and key in lexicon.stop_phrases:
+                i += n
+                break
+        else:
+            word = words[i]
+            optional = fillers and word in lexicon.stopwords
+            terms.append(Term((Alternative(word, prefix=True),), optional=optional))
+            i += 1
+    return terms
 
 
 class ProcedureSearch:
     """Search one database; one instance per thread (it holds that thread's connection)."""
 
-    def __init__(self, db: sqlite_utils.Database, cache_key: str) -> None:
+    def __init__(self, db: sqlite_utils.Database, cache_key: str, lexicon: Lexicon = LEXICON) -> None:
         self.db = db
         self.cache_key = cache_key
+        self.lexicon = lexicon
 
     def vocabulary(self) -> Vocabulary:
         current = pdb.revision(self.db)
@@ -168,7 +277,8 @@ class ProcedureSearch:
         return cached[1]
 
     def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
-        """Summaries of the best matching active procedures, best first; [] for an empty or garbage query."""
+        """Summaries of the best matching active procedures, best first; [] for an empty, garbage or
+        one-letter query, and when no procedure matches the meaningful words."""
         limit = max(1, min(int(limit), MAX_LIMIT))
         text = (text or "")[:MAX_QUERY_CHARS]
         words = [w[:MAX_WORD] for w in fold_words(text)][:MAX_TERMS]
@@ -187,80 +297,109 @@ class ProcedureSearch:
         by_code = pdb.find_code(self.db, text)
         if by_code is not None:
             return [by_code]  # a clerk or a printed leaflet gave the exact code
-        groups: list[Group] = [[Alternative(w, prefix=True)] for w in words]
-        ranked = self._stage(groups, require_all=True)
+        terms = analyse(words, self.lexicon)
+        if not terms:
+            return []
+        ranked = self._stage(terms)
         if len(ranked) < min(limit, FEW):
             vocabulary = self.vocabulary()
-            widened = [self._widen(group, vocabulary) for group in groups]
-            if widened != groups:
-                groups = widened
-                ranked = self._stage(groups, require_all=True)  # a superset of the first try, ranked again
-        whole_name = sum(1 for _, key in ranked if key[0] == 0)
-        if len(groups) > 1 and whole_name < limit:
-            # Procedures matching only some words may still name more of them than an all-words match does
-            # ('xin giay phep xay nha': the building permit lacks 'xin' but names the rest).
-            found = {rowid for rowid, _ in ranked}
-            ranked += [(rowid, key) for rowid, key in self._stage(groups, require_all=False) if rowid not in found]
+            widened = [w for w in (self._widen(t, vocabulary) for t in terms) if w is not None]
+            if widened != terms:
+                terms = widened
+                # A superset of the first try (unknown words that stay unknown are left out), ranked again.
+                ranked = self._stage(terms) if any(t.meaningful for t in terms) else []
+            if not ranked:
+                # Still nothing: a typo may have made the start of a longer catalogue word ('bin' for
+                # 'bien', not a word itself); such words accept their close spellings too.
+                widened = [self._widen(t, vocabulary, known="prefix") or t for t in terms]
+                if widened != terms:
+                    terms = widened
+                    ranked = self._stage(terms)
+            if not ranked:
+                # Or another whole word ('tang' for 'trang'): trusted only where the name then holds every
+                # word with one correction at most, so 'the bao hiem y te' does not become 'thu ... hien ...'.
+                widened = [self._widen(t, vocabulary, known="word") or t for t in terms]
+                if widened != terms:
+                    ranked = [item for item in self._stage(widened) if item[1][0] == 0 and item[1][2] <= 1]
         ranked.sort(key=lambda item: item[1])
         return [rowid for rowid, _ in ranked[:limit]]
 
     @staticmethod
-    def _widen(group: Group, vocabulary: Vocabulary) -> Group:
-        """Add close spellings of a word the catalogue does not know (known words are left as typed)."""
-        word = group[0].text
+    def _widen(term: Term, vocabulary: Vocabulary, known: str = "") -> Term | None:
+        """Add the split and close spellings of a word the catalogue does not know; None for an unknown word
+        without either: it is ignored. Synonyms, optional and widened words are left as they are, and known
+        words too, except the beginnings of catalogue words with known="prefix" and whole catalogue words
+        with known="word"."""
+        if term.fixed or term.optional or len(term.alternatives) > 1:
+            return term
+        word = term.text
         if vocabulary.known(word):
-            return group
-        extra = [Alternative(c, prefix=False) for c in vocabulary.corrections(word)]
-        extra += [Alternative(s, prefix=False) for s in vocabulary.splits(word)]
-        return group + extra
+            if known != ("word" if word in vocabulary.counts else "prefix"):
+                return term
+            extra = [Alternative(c, prefix=False) for c in vocabulary.corrections(word)]
+            return Term(term.alternatives + tuple(extra)) if extra else term
+        extra = [Alternative(s, prefix=False) for s in vocabulary.splits(word)]
+        extra += [Alternative(c, prefix=False) for c in vocabulary.corrections(word)]
+        return Term(term.alternatives + tuple(extra)) if extra else None
 
-    def _phrase_ids(self, groups: list[Group]) -> set[int]:
+    def _phrase_ids(self, required: list[Term]) -> set[int]:
         """Procedures holding the query as a phrase in any column ('giay chung sinh' among the documents)."""
-        if len(groups) < 2:
+        if len(required) < 2:
             return set()
-        words = [next((a.text for a in g[1:] if not a.prefix), g[0].text) if len(g) > 1 else g[0].text for g in groups]
+        words = [t.text if t.fixed else next((a.text for a in t.alternatives[1:]), t.text) for t in required]
         phrase = '"' + " ".join(words) + '"*'
         return {row[0] for row in self.db.execute("SELECT rowid FROM procedure_search WHERE procedure_search MATCH ?", [phrase])}
 
-    def _stage(self, groups: list[Group], require_all: bool) -> list[tuple[int, RankKey]]:
-        if require_all:
-            match = " AND ".join("(" + " OR ".join(a.fts() for a in g) + ")" for g in groups)
-        else:
-            # Single letters would match nearly everything once any word may match.
-            match = " OR ".join(a.fts() for g in groups for a in g if len(a.text) > 1)
-            if not match:
-                return []
+    def _stage(self, terms: list[Term]) -> list[tuple[int, RankKey]]:
+        required = [t for t in terms if not t.optional]
+        # Every required term anywhere, and a meaningful one where a procedure says what it is about.
+        about = " OR ".join(a.fts() for t in required if t.meaningful for a in t.alternatives)
+        match = " AND ".join(t.fts() for t in required) + f" AND {FLOOR_COLUMNS} : ({about})"
         weights = ", ".join(str(w) for w in pdb.SEARCH_WEIGHTS)
         rows = self.db.execute(
             f"SELECT rowid, name, bm25(procedure_search, {weights}) AS score FROM procedure_search "
             "WHERE procedure_search MATCH ? ORDER BY score LIMIT ?",
             [match, CANDIDATES],
         ).fetchall()
-        phrases = self._phrase_ids(groups) if rows else set()
-        return [(row[0], _rank_key(groups, row[1], row[2], require_all, row[0] in phrases)) for row in rows]
+        if not rows:
+            return []
+        phrases = self._phrase_ids(required)
+        query_words = {w for t in terms for a in t.alternatives for w in a.text.split()}
+        # Variant words the query does not hold: a name with one is not the basic procedure asked for.
+        variants = [f" {v} " for v in self.lexicon.variants if not set(v.split()) <= query_words]
+        return [(row[0], _rank_key(terms, row[1], row[2], row[0] in phrases, query_words, variants)) for row in rows]
 
 
-RankKey = tuple[int, int, int, int, int, int, float]
+RankKey = tuple[int, int, int, int, int, int, int, int, int, float]
 
 
-def _rank_key(groups: list[Group], name: str, score: float, matched_all: bool, phrase_anywhere: bool) -> RankKey:
-    """Sort key, smallest first: every query word in the name, else the query as a phrase in another
-    column; then more query words in the name; every word found somewhere; the name is the query;
-    the name starts with it; fewer other words in the name; bm25."""
+def _rank_key(terms: list[Term], name: str, score: float, phrase_anywhere: bool, query_words: set[str],
+              variants: list[str]) -> RankKey:
+    """Sort key, smallest first: every required term in the name, else the query as a phrase in another
+    column; then more terms in the name; fewer spelling corrections needed for them; the name is the query; the name holds the query as a phrase; the
+    name is no variant the query did not ask for; more optional words in the name; the name starts with
+    the query; fewer name words the query lacks; bm25."""
     name_words = name.split()
+    padded = f" {name} "
+    required = [t for t in terms if not t.optional]
     chosen: list[str] = []
-    for group in groups:
-        hit = next((a for a in group if a.in_name(name, name_words)), None)
+    corrected = 0
+    for term in required:
+        hit = next((a for a in term.alternatives if a.in_name(name, name_words)), None)
         if hit is not None:
             chosen.append(hit.text)
+            corrected += not term.fixed and hit is not term.alternatives[0]
     covered = len(chosen)
-    phrase = " ".join(chosen) if covered == len(groups) else ""
+    phrase = " ".join(chosen) if covered == len(required) else ""
     position = f" {name}".find(f" {phrase}") if phrase else -1
     # Every name word begun by the query, in order: the citizen typed (the start of) this very name.
     exact = position == 0 and len(name_words) == len(phrase.split())
-    tier = 0 if covered == len(groups) else 1 if phrase_anywhere else 2
-    return (tier, -covered, 0 if matched_all else 1, 0 if exact else 1, 0 if position == 0 else 1 if position > 0 else 2,
-            len(name_words), score)
+    tier = 0 if covered == len(required) else 1 if phrase_anywhere else 2
+    variant = any(v in padded for v in variants)
+    optional = sum(1 for t in terms if t.optional and f" {t.text} " in padded)
+    extra = sum(1 for w in name_words if w not in query_words)
+    return (tier, -covered, corrected, 0 if exact else 1, 0 if position >= 0 else 1, 1 if variant else 0, -optional,
+            0 if position == 0 else 1, extra, score)
 
 
 def search_text(db: sqlite_utils.Database, cache_key: str, text: str, limit: int = 10) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from queue_server import config as office_config
 from queue_server.procedures import db as pdb
 from queue_server.procedures.folding import fold, fold_words
 from queue_server.procedures.importer import import_file
-from queue_server.procedures.search import MAX_LIMIT, ProcedureSearch, Vocabulary, osa_distance
+from queue_server.procedures.search import LEXICON, MAX_LIMIT, ProcedureSearch, Vocabulary, analyse, osa_distance
 from queue_server.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,3 +156,74 @@ def test_spelling_tools():
     assert vocabulary.corrections("ky") == []  # too short to guess
     assert vocabulary.known("kha") and not vocabulary.known("khx")
     assert vocabulary.splits("dangky") == ["dang ky"]
+
+
+# Kiosk words: what a citizen (an elderly one at a kiosk, say) types rather than the catalogue's names.
+
+@pytest.mark.parametrize(("query", "best"), [
+    ("lam giay khai sinh cho con", "MAU-HT-001"),  # the plain registration, not 'kết hợp nhận cha, mẹ, con'
+    ("thu tuc lam giay khai sinh cho con", "MAU-HT-001"),
+    ("giay phep xay dung", "MAU-XD-001"),  # the new permit, not 'Cấp lại / Gia hạn / Điều chỉnh'
+    ("xin giay phep xay nha", "MAU-XD-001"),
+    ("xay nha", "MAU-XD-001"),
+    ("tôi muốn xin giấy phép xây nhà ở đâu", "MAU-XD-001"),
+    ("dangkykhaisinh", "MAU-HT-001"),  # run together on a touch keyboard
+    ("dangkykethon", "MAU-HT-003"),
+    ("so do", "MAU-DD-001"),  # 'sổ đỏ' = giấy chứng nhận quyền sử dụng đất, first issued
+    ("sổ hồng", "MAU-DD-001"),
+    ("cap lai so do bi mat", "MAU-DD-005"),
+    ("tach so do", "MAU-DD-006"),
+    ("giay ket hon", "MAU-HT-003"),
+    ("giấy độc thân", "MAU-HT-006"),
+    ("ban sao giay khai sinh", "MAU-HT-013"),
+    ("sao y ban chinh", "MAU-CT-001"),
+    ("tro cap nguoi gia", "MAU-LD-002"),
+    ("bao hiem that nghiep", "MAU-LD-009"),
+    ("nhan con", "MAU-HT-007"),  # 'con' is optional, yet names holding it rank first
+])
+def test_kiosk_words_find_the_procedure(search, query, best):
+    assert codes(search, query)[0] == best
+
+
+def test_a_variant_ranks_below_the_basic_procedure_unless_asked_for(search):
+    assert codes(search, "giay phep xay dung", 3)[:2] == ["MAU-XD-001", "MAU-XD-002"]  # new, then repair
+    assert codes(search, "cap lai giay phep xay dung")[0] == "MAU-XD-005"
+    assert codes(search, "gia han giay phep xay dung")[0] == "MAU-XD-004"
+    assert codes(search, "khai sinh nuoc ngoai")[0] == "MAU-HT-002"
+    assert codes(search, "dang ky lai khai sinh")[0] == "MAU-HT-009"
+
+
+@pytest.mark.parametrize("query", ["a", "đ", "1", "a b c", "the bao hiem y te", "giay phep lai xe"])
+def test_unrelated_or_meaningless_queries_find_nothing(search, query):
+    # The sample has no health-insurance or driving-licence procedure: nothing rather than unrelated ones.
+    assert codes(search, query) == []
+
+
+@pytest.mark.parametrize("query", ["truc tuyen", "dichvucong"])
+def test_steps_and_agency_alone_do_not_bring_a_procedure_in(search, query):
+    # Steps of most sample procedures say 'nộp trực tuyến trên dichvucong.gov.vn': boilerplate, not a topic.
+    assert codes(search, query) == []
+
+
+def test_filler_words_are_optional_and_phrases_dropped():
+    terms = analyse(fold_words("toi muon xin giay phep xay nha o dau"))
+    assert [(t.text, t.optional) for t in terms] == [("toi", True), ("muon", True), ("xin", True),
+                                                     ("giay phep xay nha", False)]
+    assert [a.text for a in terms[-1].alternatives] == ["giay phep xay nha", "giay phep xay dung"]
+    assert [t.text for t in analyse(["con"])] == ["con"]  # filler alone is searched as typed
+    assert analyse(["a"]) == []
+
+
+def test_kiosk_word_table_is_folded_and_small():
+    assert 15 <= len(LEXICON.synonyms) <= 40
+    for key, expansions in LEXICON.synonyms.items():
+        assert fold(key) == key and all(fold(e) == e for e in expansions)
+    assert all(fold(w) == w for w in LEXICON.stopwords | LEXICON.stop_phrases)
+
+
+def test_run_together_words_split_into_the_fewest_catalogue_words():
+    vocabulary = Vocabulary({"dang": 5, "ky": 5, "khai": 4, "sinh": 4, "kha": 1, "is": 1})
+    assert vocabulary.splits("dangkykhaisinh") == ["dang ky khai sinh"]
+    assert vocabulary.splits("khaisinh") == ["khai sinh"]
+    assert vocabulary.splits("xqzwxqzw") == []
+    assert vocabulary.splits("sinh") == []  # a word already
