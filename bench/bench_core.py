@@ -240,7 +240,7 @@ def render(r: dict, quick: bool) -> str:
         "",
         "| target | measured | verdict |",
         "| --- | --- | --- |",
-        f"| issue p50 at most {t['issue_p50_over_echo_ms']:.0f} ms above the raw echo (1 client) | +{over:.2f} ms (20 clients: +{over20:.2f} ms) "
+        f"| issue p50 at most {t['issue_p50_over_echo_ms']:.0f} ms above the raw echo (1 client) | {over:+.2f} ms (20 clients: {over20:+.2f} ms) "
         f"| {verdict(over <= t['issue_p50_over_echo_ms'])} |",
         f"| issue p99 with 20 kiosks at most {t['issue_p99_20_ms']:.0f} ms | {r['issue_20']['p99']:.2f} ms "
         f"| {verdict(r['issue_20']['p99'] <= t['issue_p99_20_ms'])} |",

@@ -183,7 +183,7 @@ def write_results(args: Any, fill_seconds: float, size_mb: float, library: dict,
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()} {platform.release()}"
     RESULTS.write_text(
-        "# Dossier lookup benchmark\n\n"
+        "## Dossier lookup and sync (bench/bench_dossier_lookup.py)\n\n"
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}; `bench/bench_dossier_lookup.py`.\n"
         f"{args.dossiers:,} dossiers in a temporary office database (WAL, synchronous=FULL), {size_mb:.0f} MB.\n\n"
         "| Measure | Result |\n|---|---|\n"
