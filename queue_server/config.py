@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -170,8 +170,6 @@ class OfficeConfig:
         return [c for c in self.counters.values() if service in c.services]
 
     def with_overrides(self, **changes: Any) -> OfficeConfig:
-        from dataclasses import replace
-
         return replace(self, **changes)
 
 

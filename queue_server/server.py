@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from queue_server.config import OfficeConfig
 from queue_server.office import Office, Outbound
 from queue_server.store import Store
 from queue_server.systemd import Notifier
+from queue_server.views import counter_view, queue_view
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ class QueueServer:
         self.snapshot: dict[str, Any] = {}
         self._snapshot_lock = threading.Lock()
         self._worker: threading.Thread | None = None
-        self.started_at = time.monotonic()
         self.broker_error: str | None = None
         self.handled = 0
 
@@ -210,8 +209,6 @@ class QueueServer:
                 return
 
     def _refresh_snapshot(self) -> None:
-        from queue_server.views import counter_view, queue_view
-
         office = self.office
         assert office is not None
         now = self.clock.now()

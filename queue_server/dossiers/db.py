@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ def from_row(row: dict[str, Any]) -> Dossier:
         procedure_name=row["procedure_name"], received_at=datetime.fromisoformat(row["received_at"]),
         due=Due(row["due_at"]) if row["due_at"] else None, applicant_name=row["applicant_name"], id_last4=row["id_last4"],
         phone_last4=row["phone_last4"], return_counter=row["return_counter"], return_service=row["return_service"],
-        missing_documents=json.loads(row["missing_documents"]), rejection_reason=row["rejection_reason"],
+        missing_documents=tuple(json.loads(row["missing_documents"])), rejection_reason=row["rejection_reason"],
         late=None if row["late"] is None else bool(row["late"]), finished_at=_dt(row["finished_at"]),
     )
 
@@ -96,10 +97,10 @@ def get(db: sqlite_utils.Database, code: str, with_history: bool = False) -> Dos
         return None
     dossier = from_row(dict(zip(COLUMNS, row, strict=True)))
     if with_history:
-        dossier.history = [
+        dossier = replace(dossier, history=tuple(
             (status, datetime.fromisoformat(at))
             for status, at in db.execute("SELECT status, at FROM dossier_history WHERE code = ? ORDER BY at, status", [code])
-        ]
+        ))
     return dossier
 
 

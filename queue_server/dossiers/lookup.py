@@ -124,7 +124,7 @@ def full_view(dossier: Dossier, config: OfficeConfig, now: datetime) -> dict[str
         **public_view(dossier, config, now),
         "verified": True,
         "applicant_name": dossier.applicant_name,
-        "missing_documents": dossier.missing_documents,
+        "missing_documents": list(dossier.missing_documents),
         "rejection_reason": dossier.rejection_reason,
         "history": [
             {"status": status, "status_text": status_name(status), "at": at.isoformat(), "at_text": _local(at, config)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -109,27 +109,13 @@ class DossierUpdate:
     late: bool | None = None
 
 
-@dataclass
-class Dossier:
-    code: str
+@dataclass(frozen=True, kw_only=True)
+class Dossier(DossierUpdate):
+    """A stored dossier: the latest update accepted, who sent it, when it was first decided."""
+
     source: str
-    updated_at: datetime
-    status: str
-    status_at: datetime
-    procedure_code: str | None
-    procedure_name: str | None
-    received_at: datetime
-    due: Due | None
-    applicant_name: str | None
-    id_last4: str | None
-    phone_last4: str | None
-    return_counter: str | None
-    return_service: str | None
-    missing_documents: list[str]
-    rejection_reason: str | None
-    late: bool | None
     finished_at: datetime | None
-    history: list[tuple[str, datetime]] = field(default_factory=list)
+    history: tuple[tuple[str, datetime], ...] = ()
 
     def is_late(self, now: datetime, tz: ZoneInfo) -> bool | None:
         """Late against the due date: at the decision if there was one, else now; None without a due date."""

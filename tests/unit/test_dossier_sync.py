@@ -93,7 +93,7 @@ def test_a_batch_goes_on_past_bad_items_with_a_reason_for_each(db, config):
     reasons = [i.get("reason", {}).get("code") for i in report.items]
     assert reasons == [None, "bad_code", "bad_status", "bad_time", "not_an_object", "future_time", "missing_field", None]
     assert (report.accepted, report.rejected) == (2, 6)
-    assert store.get(db, "HS-2026-000006").missing_documents == ["Bản sao CCCD", "Tờ khai có chữ ký"]
+    assert list(store.get(db, "HS-2026-000006").missing_documents) == ["Bản sao CCCD", "Tờ khai có chữ ký"]
     assert all(i["index"] == n for n, i in enumerate(report.items))
 
 
@@ -134,7 +134,7 @@ def test_import_csv_and_json(tmp_path, db, config):
     assert (report.accepted, report.rejected) == (2, 1)
     assert report.items[2]["reason"]["code"] == "bad_time"
     assert store.get(db, "HS-2026-000123").return_counter == "Q4"
-    assert store.get(db, "HS-2026-000124").missing_documents == ["Giấy xác nhận tình trạng hôn nhân"]
+    assert list(store.get(db, "HS-2026-000124").missing_documents) == ["Giấy xác nhận tình trạng hôn nhân"]
     assert store.get(db, "HS-2026-000124").due is None
 
     json_file = tmp_path / "export.json"
