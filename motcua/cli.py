@@ -1,36 +1,37 @@
-"""The `motcua` command. Each command calls one library function; --help is its documentation."""
+"""The `motcua` command group and the device-side commands (ticket, call, send, contract).
+
+Each role package adds its own commands through the `motcua.commands` entry-point group
+(see pyproject.toml), so this shared module never imports a role: the server's commands
+live in queue_server/cli.py, the kiosk's in kiosk/, and so on. Each command calls one
+library function; --help is its documentation.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
+from importlib.metadata import entry_points
 from typing import Any
 
 import click
 
-from motcua.broker_url import parse_broker_url, parse_listen
+from motcua.broker_url import parse_broker_url
+from motcua.settings import DEFAULT_CONFIG, OfficeRef, SettingsError, office_ref
 
-DEFAULT_CONFIG = Path("firmware_config/office.example.toml")
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+COMMAND_GROUP = "motcua.commands"
 
 
-def _load_config(path: str | None, always_open: bool = False) -> Any:
-    from queue_server.config import ConfigError, load
-
-    config_path = Path(path) if path else DEFAULT_CONFIG
+def load_office_ref(path: str | None) -> OfficeRef:
     try:
-        config = load(config_path)
-    except ConfigError as exc:
+        return office_ref(path)
+    except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    return config.with_overrides(issue_outside_hours=True) if always_open else config
 
 
-def _broker(url: str | None) -> Any:
+def parse_broker_option(url: str | None) -> Any:
     if url is None:
         return None
     try:
@@ -55,17 +56,17 @@ def client_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--json", "as_json", is_flag=True, help="Print the whole reply as JSON.")
     @wraps(func)
     def wrapper(config_path: str | None, broker: str, device: str, timeout: float, as_json: bool, **kwargs: Any) -> Any:
-        config = _load_config(config_path)
-        return func(config=config, broker=_broker(broker), device=device, timeout=timeout, as_json=as_json, **kwargs)
+        office = load_office_ref(config_path)
+        return func(office=office, broker=parse_broker_option(broker), device=device, timeout=timeout, as_json=as_json, **kwargs)
 
     return wrapper
 
 
-def _request(config: Any, broker: Any, device: str, timeout: float, op: str, **fields: Any) -> dict[str, Any]:
+def _request(office: OfficeRef, broker: Any, device: str, timeout: float, op: str, **fields: Any) -> dict[str, Any]:
     from motcua.client import DeviceClient, RequestTimeout
 
     try:
-        with DeviceClient(broker, config.id, device, config.topic_prefix) as client:
+        with DeviceClient(broker, office.id, device, office.topic_prefix) as client:
             return client.request(op, timeout=timeout, **fields)
     except (RequestTimeout, OSError) as exc:
         raise click.ClickException(f"{exc} (is `motcua server` running at {broker}?)") from None
@@ -90,66 +91,11 @@ def cli() -> None:
 
 
 @cli.command()
-@config_option
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True, help="Directory of the SQLite database.")
-@click.option("--broker", default=None, help="External broker mqtt://user:pass@host:port. Default: run the embedded broker.")
-@click.option("--mqtt-listen", default="127.0.0.1:1883", show_default=True, help="Embedded broker address (0.0.0.0:1883 for the office LAN).")
-@click.option("--http-listen", default="127.0.0.1:8080", show_default=True, help="HTTP address for /health, /api and /metrics.")
-@click.option("--no-http", is_flag=True, help="Do not serve HTTP.")
-@click.option("--always-open", is_flag=True, help="Issue tickets outside the configured opening hours (demos, tests).")
-@click.option("--log-level", default="INFO", show_default=True)
-def server(config_path: str | None, data_dir: str, broker: str | None, mqtt_listen: str, http_listen: str,
-           no_http: bool, always_open: bool, log_level: str) -> None:
-    """Run the queue server of one office.
-
-    Example: motcua server --config office.toml --data /var/lib/motcua
-    """
-    config = _load_config(config_path, always_open)
-    _run_server(config, data_dir, _broker(broker), mqtt_listen, None if no_http else http_listen, log_level)
-
-
-def _run_server(config: Any, data_dir: str, broker: Any, mqtt_listen: str, http_listen: str | None,
-                log_level: str, on_ready: Callable[[Any], None] | None = None) -> None:
-    from queue_server.server import QueueServer, ServerOptions
-    from queue_server.store import StoreError
-
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    options = ServerOptions(
-        data_dir=Path(data_dir),
-        broker=broker,
-        mqtt_listen=parse_listen(mqtt_listen, 1883),
-        http_listen=parse_listen(http_listen, 8080) if http_listen else None,
-    )
-    qs = QueueServer(config, options)
-    try:
-        qs.start()
-    except (StoreError, OSError) as exc:
-        qs.stop()
-        raise click.ClickException(str(exc)) from None
-    signal.signal(signal.SIGTERM, lambda *_: qs.stopping.set())
-    http = f"http://{options.http_listen[0]}:{options.http_listen[1]}" if options.http_listen else "off"
-    click.echo(
-        f"motcua server: office {config.id} ({config.name})\n"
-        f"  MQTT: {qs.broker_url}{' (embedded broker)' if broker is None else ''}\n"
-        f"  HTTP: {http}\n  data: {qs.db_path}",
-        err=True,
-    )
-    if on_ready:
-        on_ready(qs)
-    try:
-        qs.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        qs.stop()
-
-
-@cli.command()
 @client_options
 @click.option("--service", required=True, help="Service (field of work) code, e.g. HT.")
 @click.option("--priority", is_flag=True, help="A priority ticket (elderly, disability, pregnant, small child...).")
 @click.option("--group", default=None, help="Priority group code, e.g. elderly.")
-def ticket(config: Any, broker: Any, device: str, timeout: float, as_json: bool, service: str, priority: bool, group: str | None) -> None:
+def ticket(office: OfficeRef, broker: Any, device: str, timeout: float, as_json: bool, service: str, priority: bool, group: str | None) -> None:
     """Take a ticket as a kiosk would, and print it.
 
     Example: motcua ticket --service HT
@@ -157,7 +103,7 @@ def ticket(config: Any, broker: Any, device: str, timeout: float, as_json: bool,
     fields: dict[str, Any] = {"service": service, "priority": priority or bool(group)}
     if group:
         fields["priority_group"] = group
-    reply = _request(config, broker, device, timeout, "ticket.issue", **fields)
+    reply = _request(office, broker, device, timeout, "ticket.issue", **fields)
 
     def describe(r: dict[str, Any]) -> str:
         t = r["ticket"]
@@ -177,12 +123,12 @@ def ticket(config: Any, broker: Any, device: str, timeout: float, as_json: bool,
 @cli.command()
 @client_options
 @click.option("--counter", required=True, help="Counter id, e.g. Q1.")
-def call(config: Any, broker: Any, device: str, timeout: float, as_json: bool, counter: str) -> None:
+def call(office: OfficeRef, broker: Any, device: str, timeout: float, as_json: bool, counter: str) -> None:
     """Call the next ticket at a counter (as its keypad would).
 
     Example: motcua call --counter Q1
     """
-    reply = _request(config, broker, device, timeout, "counter.next", counter=counter)
+    reply = _request(office, broker, device, timeout, "counter.next", counter=counter)
     _print_reply(reply, as_json, lambda r: f"{r['ticket']['number']} -> {r['counter']['name']} ({r['ticket']['service_name']})")
 
 
@@ -190,7 +136,7 @@ def call(config: Any, broker: Any, device: str, timeout: float, as_json: bool, c
 @client_options
 @click.argument("op")
 @click.argument("fields", nargs=-1)
-def send(config: Any, broker: Any, device: str, timeout: float, as_json: bool, op: str, fields: tuple[str, ...]) -> None:
+def send(office: OfficeRef, broker: Any, device: str, timeout: float, as_json: bool, op: str, fields: tuple[str, ...]) -> None:
     """Send any contract operation with key=value fields (values parsed as JSON when they can be).
 
     Example: motcua send counter.sign_in counter=Q1 staff=nv-lan
@@ -201,7 +147,7 @@ def send(config: Any, broker: Any, device: str, timeout: float, as_json: bool, o
         if not sep:
             raise click.BadParameter(f"{item!r}: use key=value", param_hint="FIELDS")
         values[key] = _field_value(raw)
-    reply = _request(config, broker, device, timeout, op, **values)
+    reply = _request(office, broker, device, timeout, op, **values)
     _print_reply(reply, as_json, lambda r: json.dumps(r, ensure_ascii=False))
 
 
@@ -216,84 +162,6 @@ def _field_value(raw: str) -> Any:
     return raw
 
 
-def _existing_db(data_dir: str) -> Path:
-    """Commands that read the office database must not create an empty one somewhere else."""
-    from queue_server.store import DB_FILENAME
-
-    path = Path(data_dir) / DB_FILENAME
-    if not path.exists():
-        raise click.ClickException(f"no office database at {path}; give the server's --data directory")
-    return path
-
-
-@cli.command()
-@config_option
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
-@click.option("--after", default=0, show_default=True, help="Print events with a sequence number above this.")
-@click.option("--limit", default=0, help="At most this many events (0: all).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def events(config_path: str | None, data_dir: str, after: int, limit: int, as_json: bool) -> None:
-    """Read the event log in order from a sequence number (resume where you stopped).
-
-    Example: motcua events --after 120 --json
-    """
-    from datetime import datetime
-
-    from queue_server.store import Store
-
-    config = _load_config(config_path)
-    store = Store(_existing_db(data_dir), config.id)
-    for count, event in enumerate(store.iter_events(after), start=1):
-        if as_json:
-            click.echo(json.dumps(event.public(), ensure_ascii=False))
-        else:
-            local = datetime.fromisoformat(event.at).astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
-            click.echo(f"{event.seq:>8} {local} {event.type:<22} {json.dumps(event.public()['data'], ensure_ascii=False)}")
-        if limit and count >= limit:
-            break
-    store.close()
-
-
-@cli.command()
-@config_option
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
-@click.argument("destination", type=click.Path(dir_okay=False))
-def backup(config_path: str | None, data_dir: str, destination: str) -> None:
-    """Copy the live database to FILE, consistently, while the server keeps serving.
-
-    Example: motcua backup /media/usb/motcua-2026-11-23.db
-    """
-    from queue_server.store import StoreError
-    from queue_server.store import backup as do_backup
-
-    source = _existing_db(data_dir)
-    try:
-        pages = do_backup(source, destination)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"backup written to {destination} ({pages} pages, integrity ok)")
-
-
-@cli.command()
-@click.option("--listen", default="127.0.0.1:1883", show_default=True)
-def broker(listen: str) -> None:
-    """Run only the embedded MQTT broker (for tests and small setups without Mosquitto)."""
-    from queue_server.broker import EmbeddedBroker
-
-    host, port = parse_listen(listen, 1883)
-    b = EmbeddedBroker(host, port)
-    b.start()
-    click.echo(f"embedded MQTT broker on {host}:{port}", err=True)
-    stop = signal.SIGTERM
-    signal.signal(stop, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        signal.pause()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        b.stop()
-
-
 @cli.command()
 def contract() -> None:
     """Print the MQTT contract reference (Markdown), generated from motcua/protocol.py."""
@@ -302,99 +170,25 @@ def contract() -> None:
     click.echo(render(), nl=False)
 
 
-@cli.command("mosquitto-acl")
-@config_option
-@click.option("--server-user", default="motcua-server", show_default=True, help="Broker user of the queue server.")
-def mosquitto_acl(config_path: str | None, server_user: str) -> None:
-    """Print a Mosquitto ACL that lets each device use only its own topics.
-
-    Example: motcua mosquitto-acl --config office.toml > /etc/mosquitto/motcua.acl
-    """
-    from queue_server.mosquitto_acl import render
-
-    click.echo(render(_load_config(config_path), server_user), nl=False)
-
-
-@cli.command("check-config")
-@click.argument("path", type=click.Path(dir_okay=False))
-def check_config(path: str) -> None:
-    """Validate an office configuration file and summarise it."""
-    config = _load_config(path)
-    click.echo(
-        f"{config.id}: {config.name}\n  {len(config.services)} services, {len(config.counters)} counters, "
-        f"{len(config.devices)} devices\n  hours: {config.hours_text() or 'always open'}"
-    )
-
-
-@cli.command()
-@config_option
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
-@click.option("--mqtt-listen", default="127.0.0.1:1883", show_default=True)
-@click.option("--http-listen", default="127.0.0.1:8080", show_default=True)
-@click.option("--traffic/--no-traffic", default=True, show_default=True, help="Simulate citizens and officials.")
-def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: str, traffic: bool) -> None:
-    """Run a whole office on this machine: embedded broker, SQLite, simulated kiosks and counters.
-
-    Example: motcua demo
-    """
-    from motcua.demo import start_traffic
-
-    config = _load_config(config_path, always_open=True)
-    mqtt_listen = _free_or_other(mqtt_listen, 1883)
-    http_listen = _free_or_other(http_listen, 8080)
-
-    yours = next(iter(config.counters))
-    service = config.counters[yours].services[0]
-
-    def ready(qs: Any) -> None:
-        broker = f" --broker {qs.broker_url}" if qs.broker_url.port != 1883 else ""
-        simulated = (f"Simulated kiosks issue tickets and simulated officials serve every counter but {yours}.\n"
-                     if traffic else "")
-        click.echo(
-            f"\nThe office is running. {simulated}"
-            f"{config.counters[yours].name} ({yours}) is yours. In another terminal (source .venv/bin/activate first):\n"
-            f"  motcua ticket --service {service}{broker}\n"
-            f"  motcua send counter.sign_in counter={yours} staff=toi{broker}\n"
-            f"  motcua call --counter {yours}{broker}\n"
-            f"  motcua send counter.recall counter={yours}{broker}       (also: counter.finish, counter.skip, counter.pause ...)\n"
-            f"  curl http://{http_listen}/api/state\n"
-            f"  motcua events --data {data_dir}\n"
-            "Stop with Ctrl+C.\n",
-            err=True,
-        )
-        if traffic:
-            start_traffic(config, qs.broker_url, qs.stopping, leave=yours)
-
-    _run_server(config, data_dir, None, mqtt_listen, http_listen, "WARNING", on_ready=ready)
-
-
-def _add_feature_commands() -> None:
-    from queue_server import features
-
-    for feature in features.modules():
-        for command in feature.commands:
-            cli.add_command(command)
-
-
-_add_feature_commands()
-
-
-def _free_or_other(address: str, default_port: int) -> str:
-    """The demo must start even where Mosquitto or another web server holds the usual port."""
-    import socket
-
-    host, port = parse_listen(address, default_port)
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def add_role_commands(group: click.Group) -> None:
+    """Add the commands that installed role packages declare under the `motcua.commands` entry points."""
+    for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         try:
-            probe.bind((host, port))
-            return f"{host}:{port}"
-        except OSError:
-            probe.bind((host, 0))
-            other = probe.getsockname()[1]
-    click.echo(f"{host}:{port} is in use; the demo uses {host}:{other} instead", err=True)
-    return f"{host}:{other}"
+            command = entry.load()
+        except ImportError as exc:  # a role whose extras are not installed on this box
+            command = _missing_role(entry.name, exc)
+        group.add_command(command, entry.name)
+
+
+def _missing_role(name: str, exc: ImportError) -> click.Command:
+    @click.command(name, help=f"(not installed on this box: {exc.name or exc})", context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def missing(args: tuple[str, ...]) -> None:
+        raise click.ClickException(f"`motcua {name}` needs a package this box does not have ({exc}); install its role extra")
+
+    return missing
 
 
 def main() -> None:
+    add_role_commands(cli)
     cli()

@@ -1,8 +1,8 @@
-"""Feature packages that add CLI commands and HTTP routes to the one CLI and the one web app.
+"""Feature packages that add HTTP routes to the one web app.
 
-Each listed package exposes `commands` (a list of click commands or groups) and
-`register_web(app, server)`. Both use the office database (migrations per component,
-see store.migrate_component).
+Each listed package exposes `register_web(app, server)`; its commands are registered
+through the `motcua.commands` entry points in pyproject.toml. Both use the office
+database (migrations per component, see store.migrate_component).
 """
 
 from __future__ import annotations

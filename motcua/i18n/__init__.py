@@ -1,4 +1,8 @@
-"""Message catalogs: Vietnamese first, English second, keyed by stable codes."""
+"""Message catalogs: Vietnamese first, English second, keyed by stable codes.
+
+A language's catalog is `{lang}.json` (the core) plus every `{lang}/*.json` (one file per
+area: kiosk, tv, counter...), merged; a key defined twice is a bug and fails loudly.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,16 @@ def catalog(lang: str) -> dict[str, str]:
     """The whole catalog of one language."""
     if lang not in LANGUAGES:
         raise ValueError(f"no catalog for language {lang!r}")
-    text = resources.files(__package__).joinpath(f"{lang}.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    root = resources.files(__package__)
+    merged: dict[str, str] = json.loads(root.joinpath(f"{lang}.json").read_text(encoding="utf-8"))
+    area_dir = root.joinpath(lang)
+    areas = sorted((f for f in area_dir.iterdir() if f.name.endswith(".json")), key=lambda f: f.name) if area_dir.is_dir() else []
+    for area in areas:
+        for key, value in json.loads(area.read_text(encoding="utf-8")).items():
+            if key in merged:
+                raise ValueError(f"catalog {lang}: key {key!r} is defined twice (again in {area.name})")
+            merged[key] = value
+    return merged
 
 
 def placeholders(template: str) -> set[str]:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from queue_server.dossiers.cli import commands
-
 if TYPE_CHECKING:
     from flask import Flask
 
     from queue_server.server import QueueServer
 
-__all__ = ["commands", "register_web"]
+__all__ = ["register_web"]
 
 
 def register_web(app: Flask, server: QueueServer) -> None:

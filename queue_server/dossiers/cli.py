@@ -38,7 +38,7 @@ def with_database(func: Callable[..., Any]) -> Callable[..., Any]:
     @data_option
     @wraps(func)
     def wrapper(config_path: str | None, data_dir: str, **kwargs: Any) -> Any:
-        from motcua.cli import _load_config  # here, not at import: motcua.cli imports the features
+        from queue_server.cli import load_config as _load_config
         from queue_server.dossiers import db as store
         from queue_server.store import Store, StoreError
 
@@ -199,4 +199,3 @@ def describe(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-commands = [dossier]

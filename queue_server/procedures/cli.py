@@ -22,7 +22,7 @@ def _vi(key: str, **params: Any) -> str:
     return i18n.text(key, "vi", **params)
 
 
-# The same --config/--data as `motcua events`; motcua.cli is imported lazily (it imports this module).
+# The same --config/--data as `motcua events`.
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
                              help="Office configuration (TOML). Default: firmware_config/office.example.toml")
 data_option = click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True,
@@ -32,7 +32,7 @@ data_option = click.option("--data", "data_dir", type=click.Path(file_okay=False
 @contextmanager
 def _catalogue(config_path: str | None, data_dir: str) -> Iterator[tuple[Any, sqlite_utils.Database, Path]]:
     """The office config and a connection to its database, created and migrated if needed."""
-    from motcua.cli import _load_config
+    from queue_server.cli import load_config as _load_config
     from queue_server.store import Store, StoreError
 
     config = _load_config(config_path)

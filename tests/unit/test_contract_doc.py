@@ -22,7 +22,9 @@ def test_every_op_and_error_code_is_documented():
 
 
 def test_every_cli_command_has_help():
-    from motcua.cli import cli
+    from motcua.cli import add_role_commands, cli
 
+    add_role_commands(cli)
+    assert {"server", "demo", "procedures", "dossier", "ticket"} <= set(cli.commands)
     for name, command in cli.commands.items():
         assert command.help and command.help.strip(), f"motcua {name} has no --help text"

@@ -1,0 +1,254 @@
+"""The server's commands: server, demo, events, backup, broker, check-config, mosquitto-acl.
+
+Registered with the `motcua` group through the `motcua.commands` entry points
+(pyproject.toml), so the shared motcua package never imports the server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from motcua.broker_url import parse_listen
+from motcua.cli import config_option
+from motcua.cli import parse_broker_option as _broker
+from motcua.settings import DEFAULT_CONFIG
+
+
+def load_config(path: str | None, always_open: bool = False) -> Any:
+    """The full office configuration, validated, or a click error naming the key."""
+    from queue_server.config import ConfigError, load
+
+    config_path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        config = load(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    return config.with_overrides(issue_outside_hours=True) if always_open else config
+
+
+_load_config = load_config
+
+
+@click.command()
+@config_option
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True, help="Directory of the SQLite database.")
+@click.option("--broker", default=None, help="External broker mqtt://user:pass@host:port. Default: run the embedded broker.")
+@click.option("--mqtt-listen", default="127.0.0.1:1883", show_default=True, help="Embedded broker address (0.0.0.0:1883 for the office LAN).")
+@click.option("--http-listen", default="127.0.0.1:8080", show_default=True, help="HTTP address for /health, /api and /metrics.")
+@click.option("--no-http", is_flag=True, help="Do not serve HTTP.")
+@click.option("--always-open", is_flag=True, help="Issue tickets outside the configured opening hours (demos, tests).")
+@click.option("--log-level", default="INFO", show_default=True)
+def server(config_path: str | None, data_dir: str, broker: str | None, mqtt_listen: str, http_listen: str,
+           no_http: bool, always_open: bool, log_level: str) -> None:
+    """Run the queue server of one office.
+
+    Example: motcua server --config office.toml --data /var/lib/motcua
+    """
+    config = _load_config(config_path, always_open)
+    _run_server(config, data_dir, _broker(broker), mqtt_listen, None if no_http else http_listen, log_level)
+
+
+def _run_server(config: Any, data_dir: str, broker: Any, mqtt_listen: str, http_listen: str | None,
+                log_level: str, on_ready: Callable[[Any], None] | None = None) -> None:
+    from queue_server.server import QueueServer, ServerOptions
+    from queue_server.store import StoreError
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = ServerOptions(
+        data_dir=Path(data_dir),
+        broker=broker,
+        mqtt_listen=parse_listen(mqtt_listen, 1883),
+        http_listen=parse_listen(http_listen, 8080) if http_listen else None,
+    )
+    qs = QueueServer(config, options)
+    try:
+        qs.start()
+    except (StoreError, OSError) as exc:
+        qs.stop()
+        raise click.ClickException(str(exc)) from None
+    signal.signal(signal.SIGTERM, lambda *_: qs.stopping.set())
+    http = f"http://{options.http_listen[0]}:{options.http_listen[1]}" if options.http_listen else "off"
+    click.echo(
+        f"motcua server: office {config.id} ({config.name})\n"
+        f"  MQTT: {qs.broker_url}{' (embedded broker)' if broker is None else ''}\n"
+        f"  HTTP: {http}\n  data: {qs.db_path}",
+        err=True,
+    )
+    if on_ready:
+        on_ready(qs)
+    try:
+        qs.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        qs.stop()
+
+
+def _existing_db(data_dir: str) -> Path:
+    """Commands that read the office database must not create an empty one somewhere else."""
+    from queue_server.store import DB_FILENAME
+
+    path = Path(data_dir) / DB_FILENAME
+    if not path.exists():
+        raise click.ClickException(f"no office database at {path}; give the server's --data directory")
+    return path
+
+
+@click.command()
+@config_option
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
+@click.option("--after", default=0, show_default=True, help="Print events with a sequence number above this.")
+@click.option("--limit", default=0, help="At most this many events (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def events(config_path: str | None, data_dir: str, after: int, limit: int, as_json: bool) -> None:
+    """Read the event log in order from a sequence number (resume where you stopped).
+
+    Example: motcua events --after 120 --json
+    """
+    from datetime import datetime
+
+    from queue_server.store import Store
+
+    config = _load_config(config_path)
+    store = Store(_existing_db(data_dir), config.id)
+    for count, event in enumerate(store.iter_events(after), start=1):
+        if as_json:
+            click.echo(json.dumps(event.public(), ensure_ascii=False))
+        else:
+            local = datetime.fromisoformat(event.at).astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
+            click.echo(f"{event.seq:>8} {local} {event.type:<22} {json.dumps(event.public()['data'], ensure_ascii=False)}")
+        if limit and count >= limit:
+            break
+    store.close()
+
+
+@click.command()
+@config_option
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
+@click.argument("destination", type=click.Path(dir_okay=False))
+def backup(config_path: str | None, data_dir: str, destination: str) -> None:
+    """Copy the live database to FILE, consistently, while the server keeps serving.
+
+    Example: motcua backup /media/usb/motcua-2026-11-23.db
+    """
+    from queue_server.store import StoreError
+    from queue_server.store import backup as do_backup
+
+    source = _existing_db(data_dir)
+    try:
+        pages = do_backup(source, destination)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {destination} ({pages} pages, integrity ok)")
+
+
+@click.command()
+@click.option("--listen", default="127.0.0.1:1883", show_default=True)
+def broker(listen: str) -> None:
+    """Run only the embedded MQTT broker (for tests and small setups without Mosquitto)."""
+    from queue_server.broker import EmbeddedBroker
+
+    host, port = parse_listen(listen, 1883)
+    b = EmbeddedBroker(host, port)
+    b.start()
+    click.echo(f"embedded MQTT broker on {host}:{port}", err=True)
+    stop = signal.SIGTERM
+    signal.signal(stop, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        b.stop()
+
+
+@click.command("mosquitto-acl")
+@config_option
+@click.option("--server-user", default="motcua-server", show_default=True, help="Broker user of the queue server.")
+def mosquitto_acl(config_path: str | None, server_user: str) -> None:
+    """Print a Mosquitto ACL that lets each device use only its own topics.
+
+    Example: motcua mosquitto-acl --config office.toml > /etc/mosquitto/motcua.acl
+    """
+    from queue_server.mosquitto_acl import render
+
+    click.echo(render(_load_config(config_path), server_user), nl=False)
+
+
+@click.command("check-config")
+@click.argument("path", type=click.Path(dir_okay=False))
+def check_config(path: str) -> None:
+    """Validate an office configuration file and summarise it."""
+    config = _load_config(path)
+    click.echo(
+        f"{config.id}: {config.name}\n  {len(config.services)} services, {len(config.counters)} counters, "
+        f"{len(config.devices)} devices\n  hours: {config.hours_text() or 'always open'}"
+    )
+
+
+@click.command()
+@config_option
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
+@click.option("--mqtt-listen", default="127.0.0.1:1883", show_default=True)
+@click.option("--http-listen", default="127.0.0.1:8080", show_default=True)
+@click.option("--traffic/--no-traffic", default=True, show_default=True, help="Simulate citizens and officials.")
+def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: str, traffic: bool) -> None:
+    """Run a whole office on this machine: embedded broker, SQLite, simulated kiosks and counters.
+
+    Example: motcua demo
+    """
+    from motcua.demo import start_traffic
+
+    config = _load_config(config_path, always_open=True)
+    mqtt_listen = _free_or_other(mqtt_listen, 1883)
+    http_listen = _free_or_other(http_listen, 8080)
+
+    yours = next(iter(config.counters))
+    service = config.counters[yours].services[0]
+
+    def ready(qs: Any) -> None:
+        broker = f" --broker {qs.broker_url}" if qs.broker_url.port != 1883 else ""
+        simulated = (f"Simulated kiosks issue tickets and simulated officials serve every counter but {yours}.\n"
+                     if traffic else "")
+        click.echo(
+            f"\nThe office is running. {simulated}"
+            f"{config.counters[yours].name} ({yours}) is yours. In another terminal (source .venv/bin/activate first):\n"
+            f"  motcua ticket --service {service}{broker}\n"
+            f"  motcua send counter.sign_in counter={yours} staff=toi{broker}\n"
+            f"  motcua call --counter {yours}{broker}\n"
+            f"  motcua send counter.recall counter={yours}{broker}       (also: counter.finish, counter.skip, counter.pause ...)\n"
+            f"  curl http://{http_listen}/api/state\n"
+            f"  motcua events --data {data_dir}\n"
+            "Stop with Ctrl+C.\n",
+            err=True,
+        )
+        if traffic:
+            start_traffic(config, qs.broker_url, qs.stopping, leave=yours)
+
+    _run_server(config, data_dir, None, mqtt_listen, http_listen, "WARNING", on_ready=ready)
+
+
+def _free_or_other(address: str, default_port: int) -> str:
+    """The demo must start even where Mosquitto or another web server holds the usual port."""
+    import socket
+
+    host, port = parse_listen(address, default_port)
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+            return f"{host}:{port}"
+        except OSError:
+            probe.bind((host, 0))
+            other = probe.getsockname()[1]
+    click.echo(f"{host}:{port} is in use; the demo uses {host}:{other} instead", err=True)
+    return f"{host}:{other}"
+
+
