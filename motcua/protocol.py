@@ -18,6 +18,10 @@ from typing import Any, Literal, get_args, get_origin
 CONTRACT_VERSION = 1
 DEFAULT_PREFIX = "motcua"
 MAX_PAYLOAD_BYTES = 64 * 1024
+# Deeper JSON than any contract message needs makes json.loads recurse until RecursionError
+# (issue 14: a 4 KB payload 1,000 levels deep once escaped the batch path). Every JSON the
+# server parses, MQTT or HTTP, goes through decode_json and this bound.
+MAX_JSON_DEPTH = 32
 MAX_ID_LENGTH = 64
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SERVER_DEVICE_ID = "queue_server"
@@ -246,14 +250,49 @@ class Request:
     body: Any
 
 
-def decode_json(payload: bytes) -> dict[str, Any]:
-    """Decode a payload into a JSON object, or raise ProtocolError."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ProtocolError("payload_too_large", limit=MAX_PAYLOAD_BYTES)
+def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests arrays/objects deeper than `limit` (brackets in strings do not count)."""
+    if text.count("[") + text.count("{") <= limit:  # C-speed shortcut for every ordinary message
+        return False
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def decode_json_value(payload: bytes | str, max_bytes: int = MAX_PAYLOAD_BYTES, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Decode any JSON value within size and depth bounds, or raise ProtocolError."""
+    if len(payload) > max_bytes:
+        raise ProtocolError("payload_too_large", limit=max_bytes)
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+    except UnicodeDecodeError:
         raise ProtocolError("bad_request", detail="payload is not UTF-8 JSON") from None
+    if json_depth_exceeds(text, max_depth):
+        raise ProtocolError("bad_request", detail=f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: a backstop, the depth check comes first
+        raise ProtocolError("bad_request", detail="payload is not UTF-8 JSON") from None
+
+
+def decode_json(payload: bytes | str, max_bytes: int = MAX_PAYLOAD_BYTES, max_depth: int = MAX_JSON_DEPTH) -> dict[str, Any]:
+    """Decode a payload into a JSON object within size and depth bounds, or raise ProtocolError."""
+    data = decode_json_value(payload, max_bytes, max_depth)
     if not isinstance(data, dict):
         raise ProtocolError("bad_request", detail="payload must be a JSON object")
     return data
@@ -340,3 +379,29 @@ def error_reply(rid: str | None, code: str, message: str, message_en: str, param
 def dumps(payload: dict[str, Any]) -> bytes:
     """The one JSON encoding used on the wire: UTF-8, no ASCII escapes, compact."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# --- what a ticket's QR code carries --------------------------------------------
+# The phone page of the ticket (live position) and, after the fragment, the ticket's
+# vote token. Browsers never send the fragment to the server, so the token stays on the
+# paper and in the holder's phone; the entrance kiosk reads it from the scanned code to
+# let the holder vote once. Never the number alone: the number is public, on every TV.
+
+TICKET_PATH = "/t/"
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def ticket_qr_url(base_url: str, public_token: str, vote_token: str) -> str:
+    """The text of a ticket's QR code, e.g. http://10.0.0.2:8080/t/<public>#v=<vote>."""
+    return f"{base_url.rstrip('/')}{TICKET_PATH}{public_token}#v={vote_token}"
+
+
+def parse_ticket_qr(text: str) -> tuple[str, str | None] | None:
+    """(public_token, vote_token or None) from a scanned ticket QR, or None if it is not one."""
+    text = text.strip()
+    head, _, fragment = text.partition("#")
+    _, found, public = head.rpartition(TICKET_PATH)
+    if not found or not _TOKEN_RE.match(public):
+        return None
+    vote = fragment[2:] if fragment.startswith("v=") else None
+    return public, vote if vote and _TOKEN_RE.match(vote) else None
