@@ -24,7 +24,33 @@ def _type_name(tp: object) -> str:
         return _type_name(inner[0])
     if origin is list:
         return f"list of {_type_name(get_args(tp)[0])}"
-    return {str: "text", bool: "true/false", int: "integer"}.get(tp, str(tp))  # type: ignore[arg-type]
+    if origin is dict:
+        return f"object of {_type_name(get_args(tp)[1])}"
+    if isinstance(tp, type) and issubclass(tp, p.Schema):
+        return f"[{tp.__name__}](#{tp.__name__.lower()})"
+    return {str: "text", bool: "true/false", int: "integer", typing.Any: "any"}.get(tp, str(tp))  # type: ignore[arg-type]
+
+
+def _nullable(tp: object) -> bool:
+    return get_origin(tp) in (typing.Union, types.UnionType) and type(None) in get_args(tp)
+
+
+def _schemas() -> list[type]:
+    """Every outbound schema, in the order a reader meets them (topics first, then the parts)."""
+    order: list[type] = []
+
+    def visit(cls: type) -> None:
+        if cls in order:
+            return
+        order.append(cls)
+        for tp in typing.get_type_hints(cls).values():
+            for inner in (tp, *get_args(tp), *(a for arg in get_args(tp) for a in get_args(arg))):
+                if isinstance(inner, type) and issubclass(inner, p.Schema):
+                    visit(inner)
+
+    for cls in (*p.RETAINED_SCHEMAS.values(), *p.EVENT_SCHEMAS.values(), p.Reply):
+        visit(cls)
+    return order
 
 
 def _fields(cls: type) -> str:
@@ -39,7 +65,7 @@ def _fields(cls: type) -> str:
 def render() -> str:
     t = p.Topics("{office}", "{prefix}")
     lines = [
-        f"Contract version {p.CONTRACT_VERSION}. Generated from `motcua/protocol.py` by `motcua contract`; do not edit by hand.",
+        f"Contract version {p.CONTRACT_VERSION}.{p.CONTRACT_MINOR}. Generated from `motcua/protocol.py` by `motcua contract`; do not edit by hand.",
         "",
         "## Topics",
         "",
@@ -50,6 +76,8 @@ def render() -> str:
         f"| `{t.state_office}` | server -> all | 1 / retained |",
         f"| `{t.state_queue}` | server -> all | 1 / retained |",
         f"| `{t.state_counter('{counter}')}` | server -> all | 1 / retained |",
+        f"| `{t.state_calls}` | server -> all | 1 / retained |",
+        f"| `{t.state_clock}` | server -> all | 1 / retained, every {p.CLOCK_SECONDS} s |",
         f"| `{t.event_call}` | server -> all | 1 / no |",
         f"| `{t.status('{device}')}` | device -> all | 1 / retained, `{p.ONLINE}` / `{p.OFFLINE}` (last will) |",
         f"| `{t.state_device('{device}')}` | server -> all | 1 / retained |",
@@ -68,8 +96,27 @@ def render() -> str:
         lines.append(f"| `{op}` | {_fields(cls)} | {roles} |")
     lines += [
         "",
-        "A device with role `counter` is bound to one counter by the office configuration: its `counter` field may be left out "
-        "and, if given, must be its own. An `admin` device must name the counter.",
+        "A device with role `counter` or `rating` is bound to one counter by the office configuration: its `counter` field may "
+        "be left out and, if given, must be its own. An `admin` device must name the counter.",
+        "",
+        "## Outbound payloads",
+        "",
+        "What the server publishes. Every field is present in every payload (`null` when it has no value; nullable fields are "
+        "marked `?`). Read them ignoring keys you do not know: minor versions add fields.",
+        "",
+        "| topic | payload |",
+        "| --- | --- |",
+    ]
+    for topic, cls in {**p.RETAINED_SCHEMAS, **p.EVENT_SCHEMAS, "res/{device}": p.Reply}.items():
+        lines.append(f"| `{topic}` | {_type_name(cls)} |")
+    for cls in _schemas():
+        hints = typing.get_type_hints(cls)
+        doc = " ".join((cls.__doc__ or "").split())
+        lines += ["", f"### {cls.__name__}", ""] + ([doc, ""] if doc and not doc.startswith(cls.__name__ + "(") else [])
+        lines += ["| field | type |", "| --- | --- |"]
+        for f in dataclasses.fields(cls):
+            lines.append(f"| `{f.name}`{'?' if _nullable(hints[f.name]) else ''} | {_type_name(hints[f.name])} |")
+    lines += [
         "",
         "## Error codes",
         "",

@@ -1,4 +1,4 @@
-"""The MQTT contract, version 1: topics, operations, payload schemas and error codes.
+"""The MQTT contract, version 1.1: topics, operations, payload schemas and error codes.
 
 This module is the single definition of the contract. The server, every device and
 the (future) conformance kit import it; nothing else formats a topic string or
@@ -8,6 +8,7 @@ older devices keep working when fields are added.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import types
@@ -16,6 +17,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin
 
 CONTRACT_VERSION = 1
+CONTRACT_MINOR = 1  # 1.1: typed outbound schemas, state/calls, state/clock, counter figures, rating devices
 DEFAULT_PREFIX = "motcua"
 MAX_PAYLOAD_BYTES = 64 * 1024
 # Deeper JSON than any contract message needs makes json.loads recurse until RecursionError
@@ -25,6 +27,7 @@ MAX_JSON_DEPTH = 32
 MAX_ID_LENGTH = 64
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SERVER_DEVICE_ID = "queue_server"
+CLOCK_SECONDS = 15  # how often the server refreshes `state/clock`
 
 ONLINE = "online"
 OFFLINE = "offline"
@@ -56,15 +59,25 @@ ERROR_CODES = (
     "unknown_vote_token",
     "vote_not_allowed",
     "already_voted",
+    "no_ticket_to_rate",
+    "request_id_reused",
+    "issue_rate_limited",
+    "too_many_components",
     "internal_error",
 )
 
-Role = Literal["kiosk", "counter", "display", "voice", "admin"]
+# Literals: one definition each; the tuples are derived from them.
+Role = Literal["kiosk", "counter", "rating", "display", "voice", "admin"]
+DeviceState = Literal["ok", "paper_low", "no_paper", "cover_open", "offline", "unknown", "error"]
+VoteLevel = Literal["very_satisfied", "satisfied", "unsatisfied"]
+CounterStatus = Literal["idle", "serving", "paused", "closed"]
+TicketStatus = Literal["waiting", "called", "serving", "finished", "no_show", "expired"]
 ROLES: tuple[str, ...] = get_args(Role)
-
-DEVICE_STATES = ("ok", "paper_low", "no_paper", "cover_open", "offline", "unknown", "error")
-VOTE_LEVELS = ("very_satisfied", "satisfied", "unsatisfied")
-COUNTER_STATUSES = ("idle", "serving", "paused", "closed")
+DEVICE_STATES: tuple[str, ...] = get_args(DeviceState)
+VOTE_LEVELS: tuple[str, ...] = get_args(VoteLevel)
+COUNTER_STATUSES: tuple[str, ...] = get_args(CounterStatus)
+TICKET_STATUSES: tuple[str, ...] = get_args(TicketStatus)
+BOUND_ROLES = frozenset({"counter", "rating"})  # roles bound to one counter by the office configuration
 
 
 class ProtocolError(Exception):
@@ -103,6 +116,14 @@ class Topics:
 
     def state_counter(self, counter: str) -> str:
         return f"{self.base}/state/counter/{counter}"
+
+    @property
+    def state_calls(self) -> str:
+        return f"{self.base}/state/calls"
+
+    @property
+    def state_clock(self) -> str:
+        return f"{self.base}/state/clock"
 
     @property
     def event_call(self) -> str:
@@ -190,17 +211,39 @@ class ServiceOnly:
 
 
 @dataclass(frozen=True)
+class ServiceClose:
+    service: str
+    reason: str | None = None  # shown to citizens at the kiosk beside the closed field
+
+
+@dataclass(frozen=True)
 class VoteSubmit:
     token: str
-    level: Literal["very_satisfied", "satisfied", "unsatisfied"]
+    level: VoteLevel
     reasons: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
+class VoteAtCounter:
+    """A rating device's vote for the ticket its counter finished last (no token needed)."""
+
+    level: VoteLevel
+    reasons: list[str] = field(default_factory=list)
+    counter: str | None = None
+
+
+@dataclass(frozen=True)
 class DeviceStatus:
-    state: Literal["ok", "paper_low", "no_paper", "cover_open", "offline", "unknown", "error"]
-    component: str = "printer"
+    state: DeviceState
+    component: str = field(default="printer", metadata={"max": 32})
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class OfficeNotice:
+    """The notice line TVs and LED boards show; no text (or null) clears it."""
+
+    text: str | None = field(default=None, metadata={"max": 500})
 
 
 OPS: dict[str, type] = {
@@ -220,19 +263,23 @@ OPS: dict[str, type] = {
     "counter.resume": CounterOnly,
     "counter.close": CounterOnly,
     "service.open": ServiceOnly,
-    "service.close": ServiceOnly,
+    "service.close": ServiceClose,
     "vote.submit": VoteSubmit,
+    "vote.counter": VoteAtCounter,
     "device.status": DeviceStatus,
+    "office.notice": OfficeNotice,
 }
 
 _COUNTER_OPS = frozenset(op for op in OPS if op.startswith("counter."))
 
 # What each role may ask for. The server enforces this whatever the broker allows.
+# Vote tokens reach only the kiosk that printed the ticket (its reply) and the citizen
+# (the QR): a counter or an official can never vote in a citizen's name. Kiosks may not
+# reprint (anyone can type a number); a kiosk whose print failed re-sends its request id.
 ROLE_OPS: dict[str, frozenset[str]] = {
-    # No reprint for kiosks: a reply carries the ticket's vote token, and anyone can type a
-    # number. A kiosk whose print failed re-sends its request id and gets the same reply.
     "kiosk": frozenset({"ticket.issue", "vote.submit", "device.status"}),
-    "counter": _COUNTER_OPS | {"ticket.requeue", "ticket.reprint", "vote.submit", "device.status"},
+    "counter": _COUNTER_OPS | {"ticket.requeue", "ticket.reprint", "device.status"},
+    "rating": frozenset({"vote.counter", "device.status"}),
     "display": frozenset({"device.status"}),
     "voice": frozenset({"device.status"}),
     "admin": frozenset(OPS),
@@ -329,19 +376,27 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
             if _has_default(f):
                 continue
             raise ProtocolError("bad_request", detail=f"missing field '{f.name}'")
-        values[f.name] = _check(f.name, hints[f.name], data[f.name])
+        values[f.name] = _check(f.name, hints[f.name], data[f.name], f.metadata.get("max", _MAX_TEXT))
     return cls(**values)
+
+
+def request_digest(request: Request) -> str:
+    """What a request asks, independent of key order and spacing: a re-sent id must carry
+    the same digest, else it is a different request under a known id (request_id_reused)."""
+    body = {f.name: getattr(request.body, f.name) for f in fields(request.body)}
+    canonical = json.dumps({"op": request.op, **body}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
 def _has_default(f: Any) -> bool:
     return f.default is not MISSING or f.default_factory is not MISSING
 
 
-def _check(name: str, tp: Any, value: Any) -> Any:
+def _check(name: str, tp: Any, value: Any, max_text: int = _MAX_TEXT) -> Any:
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         (inner,) = [a for a in get_args(tp) if a is not type(None)]
-        return _check(name, inner, value)
+        return _check(name, inner, value, max_text)
     if origin is Literal:
         if value not in get_args(tp):
             allowed = ", ".join(get_args(tp))
@@ -350,30 +405,321 @@ def _check(name: str, tp: Any, value: Any) -> Any:
     if origin is list:
         if not isinstance(value, list) or len(value) > _MAX_LIST:
             raise ProtocolError("bad_request", detail=f"'{name}' must be a list of at most {_MAX_LIST} items")
-        return [_check(name, get_args(tp)[0], v) for v in value]
+        return [_check(name, get_args(tp)[0], v, max_text) for v in value]
     if tp is bool:
         if not isinstance(value, bool):
             raise ProtocolError("bad_request", detail=f"'{name}' must be true or false")
         return value
     if tp is str:
-        if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
-            raise ProtocolError("bad_request", detail=f"'{name}' must be a text of 1-{_MAX_TEXT} characters")
+        if not isinstance(value, str) or not value.strip() or len(value) > max_text:
+            raise ProtocolError("bad_request", detail=f"'{name}' must be a text of 1-{max_text} characters")
         if not value.isprintable():
             raise ProtocolError("bad_request", detail=f"'{name}' contains control characters")
         return value.strip()
     raise TypeError(f"unsupported field type {tp!r}")  # a bug in this module, not bad input
 
 
-def ok_reply(rid: str, **result: Any) -> dict[str, Any]:
-    return {"id": rid, "ok": True, **result}
+# --- outbound payloads -----------------------------------------------------------
+# Everything the server sends is one of these schemas. The server builds them
+# (queue_server/views.py); devices read them with `from_payload`, which ignores keys it
+# does not know, so a device written for 1.0 keeps working when 1.1 adds fields. Every
+# field is always present in a payload (null when it has no value).
+
+
+class Schema:
+    """A typed outbound payload: `to_payload()` for the wire, `from_payload()` to read it."""
+
+    def to_payload(self) -> dict[str, Any]:
+        return {f.name: _encode(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Any:
+        if not isinstance(data, dict):
+            raise ProtocolError("bad_request", detail=f"{cls.__name__} payload must be a JSON object")
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            if f.name in data:
+                values[f.name] = _decode(hints[f.name], data[f.name])
+            elif not _has_default(f):
+                raise ProtocolError("bad_request", detail=f"{cls.__name__}: missing field '{f.name}'")
+        return cls(**values)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Schema):
+        return value.to_payload()
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(tp: Any, value: Any) -> Any:
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        (inner,) = [a for a in get_args(tp) if a is not type(None)]
+        return _decode(inner, value)
+    if isinstance(tp, type) and issubclass(tp, Schema):
+        return tp.from_payload(value)
+    if origin is list and isinstance(value, list):
+        return [_decode(get_args(tp)[0], v) for v in value]
+    if origin is dict and isinstance(value, dict):
+        return {k: _decode(get_args(tp)[1], v) for k, v in value.items()}
+    return value
+
+
+def undeclared_fields(schema: type, payload: Any, path: str = "") -> list[str]:
+    """Keys of a payload that its schema does not declare, as dotted paths (the contract test)."""
+    if not isinstance(payload, dict):
+        return []
+    hints = typing.get_type_hints(schema)
+    found = [f"{path}{key}" for key in payload if key not in hints]
+    for name, tp in hints.items():
+        if name in payload:
+            found += _undeclared_in(tp, payload[name], f"{path}{name}.")
+    return found
+
+
+def _undeclared_in(tp: Any, value: Any, path: str) -> list[str]:
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in get_args(tp) if a is not type(None)]
+        return _undeclared_in(inner[0], value, path) if value is not None else []
+    if isinstance(tp, type) and issubclass(tp, Schema):
+        return undeclared_fields(tp, value, path)
+    if origin is list and isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in _undeclared_in(get_args(tp)[0], v, f"{path}{i}.")]
+    if origin is dict and isinstance(value, dict) and get_args(tp)[1] is not Any:
+        return [f for k, v in value.items() for f in _undeclared_in(get_args(tp)[1], v, f"{path}{k}.")]
+    return []
+
+
+@dataclass(frozen=True)
+class TicketView(Schema):
+    """A ticket as a device sees it. Tokens only in the issuing kiosk's reply."""
+
+    number: str
+    service: str
+    service_name: str
+    status: TicketStatus
+    business_day: str
+    issued_at: str
+    office_name: str
+    priority: bool = False
+    priority_group: str | None = None
+    priority_group_name: str | None = None
+    counter: str | None = None
+    counter_name: str | None = None
+    target_counter: str | None = None
+    calls: int = 0
+    ahead: int | None = None  # waiting tickets only
+    estimated_wait_seconds: int | None = None
+    estimated_wait_minutes: int | None = None
+    serving_counter_names: list[str] = field(default_factory=list)  # where the citizen will be called
+    vote_token: str | None = None
+    public_token: str | None = None
+
+
+@dataclass(frozen=True)
+class ErrorBody(Schema):
+    code: str
+    message: str
+    message_en: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CounterRef(Schema):
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FinishedTicket(Schema):
+    """The ticket a counter finished last: what its rating screen or button box votes for."""
+
+    number: str
+    service: str
+    service_name: str
+    finished_at: str
+    voted: bool
+    rate_until: str  # after this instant vote.counter no longer applies to it
+
+
+@dataclass(frozen=True)
+class CounterView(Schema):
+    """`state/counter/{counter}` (retained)."""
+
+    counter: str
+    name: str
+    spoken_name: str
+    services: list[str]
+    status: CounterStatus
+    status_text: str
+    ticket: str | None = None
+    ticket_status: TicketStatus | None = None
+    service: str | None = None
+    service_name: str | None = None
+    staff: str | None = None
+    paused_reason: str | None = None
+    updated_at: str | None = None
+    called_at: str | None = None  # of the current ticket (its last call)
+    started_at: str | None = None
+    calls: int = 0
+    served_today: int = 0
+    mean_service_seconds: int | None = None
+    last_finished: FinishedTicket | None = None
+
+
+@dataclass(frozen=True)
+class Reply(Schema):
+    """The answer on `res/{device}` to a request, after the commit."""
+
+    id: str | None
+    ok: bool
+    op: str | None = None
+    ticket: TicketView | None = None
+    counter: CounterView | None = None
+    finished: str | None = None  # the number a "done, next" finished on the way
+    error: ErrorBody | None = None
+
+
+@dataclass(frozen=True)
+class ServiceQueue(Schema):
+    name: str
+    open: bool
+    waiting: int
+    waiting_priority: int
+    estimated_wait_seconds: int | None = None
+    estimated_wait_minutes: int | None = None
+    waiting_numbers: list[str] = field(default_factory=list)  # in calling order within each class, at most 50
+    closed_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueState(Schema):
+    """`state/queue` (retained)."""
+
+    business_day: str | None
+    total_waiting: int
+    services: dict[str, ServiceQueue]
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class ServiceInfo(Schema):
+    code: str
+    name: str
+    name_en: str
+    open: bool
+    closed_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CounterInfo(Schema):
+    id: str
+    name: str
+    spoken_name: str  # what the loudspeaker says ("Quầy 6 - Ưu tiên" is spoken "quầy số sáu")
+    services: list[str]
+    priority_only: bool = False
+
+
+@dataclass(frozen=True)
+class PriorityGroupInfo(Schema):
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OfficeInfo(Schema):
+    """`state/office` (retained)."""
+
+    contract_version: int
+    office: str
+    name: str
+    business_day: str | None
+    hours: str
+    services: list[ServiceInfo]
+    counters: list[CounterInfo]
+    priority_groups: list[PriorityGroupInfo]
+    contract_minor: int = 0
+    timezone: str = "Asia/Ho_Chi_Minh"
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class ComponentState(Schema):
+    state: DeviceState
+    detail: str | None
+    at: str
+
+
+@dataclass(frozen=True)
+class DeviceView(Schema):
+    """`state/device/{device}` (retained)."""
+
+    device: str
+    components: dict[str, ComponentState]
+
+
+@dataclass(frozen=True)
+class CallEvent(Schema):
+    """`event/call` (not retained): what displays show and voices say."""
+
+    number: str
+    service: str
+    service_name: str
+    counter: str
+    counter_name: str
+    recall: bool
+    calls: int
+    at: str
+    announce: str
+    announce_words: str  # numbers already in Vietnamese words (1.0 voices read this)
+    announce_en: str
+    spoken_counter_name: str = ""
+    priority: bool = False
+
+
+@dataclass(frozen=True)
+class RecentCalls(Schema):
+    """`state/calls` (retained): the last calls of the day, newest first, so a reloaded TV shows them."""
+
+    calls: list[CallEvent]
+    business_day: str | None = None
+
+
+@dataclass(frozen=True)
+class ClockState(Schema):
+    """`state/clock` (retained, refreshed every few seconds): the server's time for displays without one."""
+
+    server_time: str
+    business_day: str | None
+    timezone: str
+
+
+# The retained topic each schema is published on, for device makers and the contract page.
+RETAINED_SCHEMAS: dict[str, type[Schema]] = {
+    "state/office": OfficeInfo,
+    "state/queue": QueueState,
+    "state/counter/{counter}": CounterView,
+    "state/device/{device}": DeviceView,
+    "state/calls": RecentCalls,
+    "state/clock": ClockState,
+}
+EVENT_SCHEMAS: dict[str, type[Schema]] = {"event/call": CallEvent}
+
+
+def ok_reply(rid: str, op: str, **result: Any) -> dict[str, Any]:
+    return Reply(id=rid, ok=True, op=op, **result).to_payload()
 
 
 def error_reply(rid: str | None, code: str, message: str, message_en: str, params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": rid,
-        "ok": False,
-        "error": {"code": code, "message": message, "message_en": message_en, "params": params},
-    }
+    return Reply(id=rid, ok=False, error=ErrorBody(code, message, message_en, params)).to_payload()
 
 
 def dumps(payload: dict[str, Any]) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from motcua.protocol import DEFAULT_PREFIX, DEVICE_ID_RE, ROLES
+from motcua.protocol import BOUND_ROLES, DEFAULT_PREFIX, DEVICE_ID_RE, ROLES
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
@@ -80,6 +80,11 @@ class Counter:
     name: str
     services: tuple[str, ...]
     priority_only: bool = False
+    spoken_name: str = ""  # what the loudspeaker says; default: the name before any " - "
+
+    @property
+    def said(self) -> str:
+        return self.spoken_name or self.name.split(" - ")[0].strip()
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,25 @@ class Device:
     id: str
     role: str
     counter: str | None = None
+    # Issue limits of this device (None: the office's [issuing] limits for its role).
+    tickets_per_minute: int | None = None
+    tickets_per_hour: int | None = None
+
+
+@dataclass(frozen=True)
+class IssuingLimits:
+    """How many tickets one kiosk may issue ([issuing]); stops a stuck button or a script
+    from emptying a field's numbers (issue 14). 0 turns a limit off."""
+
+    per_minute: int = 10
+    per_hour: int = 200
+
+    def for_device(self, device: Device) -> tuple[int, int]:
+        if device.role != "kiosk":
+            return 0, 0  # officials' and admin devices issue on a citizen's behalf, rarely
+        minute = self.per_minute if device.tickets_per_minute is None else device.tickets_per_minute
+        hour = self.per_hour if device.tickets_per_hour is None else device.tickets_per_hour
+        return minute, hour
 
 
 @dataclass(frozen=True)
@@ -134,6 +158,8 @@ class OfficeConfig:
     rules: CallingRules = field(default_factory=CallingRules)
     priority_groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PRIORITY_GROUPS))
     dossier_lookup: DossierLookup = field(default_factory=DossierLookup)
+    issuing: IssuingLimits = field(default_factory=IssuingLimits)
+    counter_vote_minutes: int = 5  # a rating device may vote for its counter's last ticket this long after it finished
 
     @property
     def tz(self) -> ZoneInfo:
@@ -221,6 +247,8 @@ def parse(raw: dict[str, Any]) -> OfficeConfig:
         rules=_rules(raw.get("calling", {})),
         priority_groups=groups,
         dossier_lookup=_dossier_lookup(raw.get("dossier_lookup", {})),
+        issuing=_issuing(raw.get("issuing", {})),
+        counter_vote_minutes=_whole(raw.get("votes", {}), "counter_vote_minutes", 5, 1, 120, "votes"),
     )
 
 
@@ -349,7 +377,13 @@ def _counters(raw: Any, services: dict[str, Service]) -> dict[str, Counter]:
         for code in served:
             if code not in services:
                 raise ConfigError(f"{where}.services: unknown service {code!r} (known: {', '.join(services)})")
-        counters[cid] = Counter(id=cid, name=_str(c, f"{where}.name"), services=tuple(served), priority_only=_bool(c, "priority_only", False, where))
+        spoken = c.get("spoken_name", "")
+        if not isinstance(spoken, str):
+            raise ConfigError(f"{where}.spoken_name: must be a string")
+        counters[cid] = Counter(
+            id=cid, name=_str(c, f"{where}.name"), services=tuple(served),
+            priority_only=_bool(c, "priority_only", False, where), spoken_name=spoken.strip(),
+        )
     return counters
 
 
@@ -362,13 +396,38 @@ def _devices(raw: Any, counters: dict[str, Counter]) -> dict[str, Device]:
         if role not in ROLES:
             raise ConfigError(f"{where}.role: {role!r} is not one of {', '.join(ROLES)}")
         counter = d.get("counter")
-        if role == "counter":
+        if role in BOUND_ROLES:
             if counter not in counters:
-                raise ConfigError(f"{where}.counter: a counter device needs the id of its counter (known: {', '.join(counters)})")
+                raise ConfigError(f"{where}.counter: a {role} device needs the id of its counter (known: {', '.join(counters)})")
         elif counter is not None:
-            raise ConfigError(f"{where}.counter: only devices with role \"counter\" are bound to a counter")
-        devices[did] = Device(id=did, role=role, counter=counter)
+            raise ConfigError(f"{where}.counter: only devices with role \"counter\" or \"rating\" are bound to a counter")
+        limits = {key: _whole(d, key, None, 0, 10_000, where) for key in ("tickets_per_minute", "tickets_per_hour")}
+        devices[did] = Device(id=did, role=role, counter=counter, **limits)
     return devices
+
+
+def _whole(table: Any, key: str, default: Any, low: int, high: int, where: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{where}]: must be a table")
+    value = table.get(key, default)
+    if value is default:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{where}.{key}: must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _issuing(raw: Any) -> IssuingLimits:
+    if not isinstance(raw, dict):
+        raise ConfigError("[issuing]: must be a table")
+    for key in raw:
+        if key not in ("per_minute", "per_hour"):
+            raise ConfigError(f"issuing.{key}: unknown key (known: per_minute, per_hour)")
+    defaults = IssuingLimits()
+    return IssuingLimits(
+        per_minute=_whole(raw, "per_minute", defaults.per_minute, 0, 10_000, "issuing"),
+        per_hour=_whole(raw, "per_hour", defaults.per_hour, 0, 100_000, "issuing"),
+    )
 
 
 def _rules(raw: Any) -> CallingRules:

@@ -1,19 +1,27 @@
 """The office service: turns a batch of MQTT requests into engine commands, commits, answers.
 
 Order of work for a batch (the first two promises of ARCHITECTURE.md):
-1. validate each request, check the acting device's role, answer re-sent ids from
-   memory (the batch) or the store, decide and apply each command in turn;
+1. validate each request, authorise it by the acting device's role, answer re-sent ids
+   from memory (the batch, recent refusals) or the store, decide and apply each command;
 2. commit the whole batch in one SQLite transaction (events, rows, replies);
 3. only then build the outbound messages: replies, call events, retained state.
-If the commit fails, the in-memory state is rebuilt from the store and every request
-of the batch gets `internal_error` (nothing was acknowledged, so nothing is lost).
+
+Memory and disk never disagree (promise 10). `handle_batch` is where that holds for ANY
+exception, not only the ones we thought of: if anything raises before, during or after
+the commit, the in-memory state is thrown away and rebuilt from the store, and the batch
+is handled again one request at a time, each in its own transaction. A request that was
+committed is then answered from the store (its reply is kept with its id); the one that
+raises again gets `internal_error`, which is not kept, so its re-send is handled as new,
+once. Every request gets exactly one answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,15 +30,26 @@ from typing import Any
 from motcua import i18n
 from motcua import protocol as p
 from motcua.clock import Clock
-from queue_server.config import GENERAL_PRIORITY, OfficeConfig
+from queue_server.config import GENERAL_PRIORITY, Device, OfficeConfig
 from queue_server.engine import Rejected, apply_all, decide, roll_day
 from queue_server.engine import commands as c
 from queue_server.engine import events as e
+from queue_server.engine.state import RecentCall
 from queue_server.store import Pending, Store
-from queue_server.views import call_view, counter_view, device_view, office_view, queue_view, ticket_view
+from queue_server.views import (
+    call_view,
+    clock_view,
+    counter_view,
+    device_view,
+    office_view,
+    queue_view,
+    recent_calls_view,
+    ticket_view,
+)
 
 log = logging.getLogger(__name__)
 _LEADING_ID = re.compile(rb'\s*\{\s*"id"\s*:\s*"([A-Za-z0-9_.:-]{1,64})"')
+PRESENCE_VALUES = (p.ONLINE, p.OFFLINE)
 
 
 @dataclass(frozen=True)
@@ -49,6 +68,89 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+class RefusalMemory:
+    """Recent refusals by (device, request id), in memory and bounded.
+
+    A re-sent id gets its first answer, but refusals are not written to disk: they change
+    nothing, and a stranger's thousand wrong guesses must not fill the disk (issue 14).
+    After a restart a re-sent refused request is simply decided again.
+    """
+
+    def __init__(self, per_device: int = 256, total: int = 20_000) -> None:
+        self.per_device, self.total = per_device, total
+        self._items: OrderedDict[tuple[str, str], tuple[dict[str, Any], str]] = OrderedDict()
+        self._counts: dict[str, int] = {}
+
+    def get(self, device: str, rid: str) -> tuple[dict[str, Any], str] | None:
+        return self._items.get((device, rid))
+
+    def remember(self, device: str, rid: str, reply: dict[str, Any], digest: str) -> None:
+        key = (device, rid)
+        if key in self._items:
+            return
+        if self._counts.get(device, 0) >= self.per_device:
+            self._drop(next(k for k in self._items if k[0] == device))
+        if len(self._items) >= self.total:
+            self._drop(next(iter(self._items)))
+        self._items[key] = (reply, digest)
+        self._counts[device] = self._counts.get(device, 0) + 1
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        del self._items[key]
+        self._counts[key[0]] -= 1
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+Builder = Callable[["Office", Device, Any, str | None], c.Command]
+
+# One builder per op: request body (already validated by protocol.parse_request) -> command.
+# The counter argument is the one `authorise` settled on for counter-bound ops.
+_BUILDERS: dict[str, Builder] = {
+    "ticket.issue": lambda o, d, b, k: c.IssueTicket(
+        b.service, b.priority_group or (GENERAL_PRIORITY if b.priority else None), d.id, o.token(), o.token()
+    ),
+    "ticket.reprint": lambda o, d, b, k: c.ReprintTicket(b.number, d.id),
+    "ticket.requeue": lambda o, d, b, k: c.RequeueTicket(b.number),
+    "counter.sign_in": lambda o, d, b, k: c.SignIn(k, b.staff),
+    "counter.sign_out": lambda o, d, b, k: c.SignOut(k),
+    "counter.next": lambda o, d, b, k: c.CallNext(k),
+    "counter.call": lambda o, d, b, k: c.CallTicket(k, b.number),
+    "counter.recall": lambda o, d, b, k: c.Recall(k),
+    "counter.start": lambda o, d, b, k: c.StartService(k),
+    "counter.skip": lambda o, d, b, k: c.SkipNoShow(k),
+    "counter.finish": lambda o, d, b, k: c.Finish(k),
+    "counter.transfer": lambda o, d, b, k: c.Transfer(k, b.to_service, b.to_counter),
+    "counter.pause": lambda o, d, b, k: c.Pause(k, b.reason),
+    "counter.resume": lambda o, d, b, k: c.Resume(k),
+    "counter.close": lambda o, d, b, k: c.CloseCounter(k),
+    "service.open": lambda o, d, b, k: c.OpenService(b.service),
+    "service.close": lambda o, d, b, k: c.CloseService(b.service, b.reason),
+    "vote.submit": lambda o, d, b, k: c.SubmitVote(b.token, b.level, tuple(b.reasons)),
+    "vote.counter": lambda o, d, b, k: c.VoteAtCounter(k, b.level, tuple(b.reasons)),
+    "device.status": lambda o, d, b, k: c.ReportDeviceStatus(d.id, b.component, b.state, b.detail),
+    "office.notice": lambda o, d, b, k: c.SetNotice(b.text),
+}
+_COUNTER_BOUND_OPS = frozenset(op for op in p.OPS if op.startswith("counter.")) | {"vote.counter"}
+
+
+def authorise(device: Device, request: p.Request) -> str | None:
+    """Check the op against the device's role; return the counter the op acts on, if any."""
+    if request.op not in p.ROLE_OPS[device.role]:
+        raise Rejected("not_authorized", device=device.id, op=request.op)
+    if request.op not in _COUNTER_BOUND_OPS:
+        return None
+    counter = getattr(request.body, "counter", None)
+    if device.role in p.BOUND_ROLES:
+        if counter not in (None, device.counter):
+            raise Rejected("not_authorized", device=device.id, op=request.op)
+        return device.counter
+    if counter is None:
+        raise Rejected("bad_request", detail="'counter' is required for this device")
+    return counter
+
+
 class Office:
     """Engine + store + authorisation for one office. Not thread-safe: one worker calls it."""
 
@@ -60,108 +162,156 @@ class Office:
         self.topics = p.Topics(config.id, config.topic_prefix)
         self.state = store.load_state(config)
         self.presence: dict[str, str] = {}
+        self.refusals = RefusalMemory()
+        self.failures = 0  # batches that raised and were handled again one by one (see module docstring)
 
     # --- entry points -----------------------------------------------------------
 
     def handle_batch(self, messages: Iterable[tuple[str, bytes]]) -> list[Outbound]:
-        """Handle (device, payload) requests as one transaction; return what to publish."""
-        now = self.clock.now()
-        pending: list[Pending] = []
-        answers: list[tuple[str, dict[str, Any], bool]] = []  # (device, reply, new in this batch)
-        in_batch: dict[tuple[str, str], dict[str, Any]] = {}
-        rollover = roll_day(self.state, self.config, now)
-        if rollover:
-            apply_all(self.state, self.config, rollover)
-            pending.append(Pending(rollover, None, None, None))
-        for device, payload in messages:
-            reply, item = self._handle_one(device, payload, now, in_batch)
-            answers.append((device, reply, item is not None))
-            if item is not None:
-                pending.append(item)
-                if item.request_id:
-                    in_batch[(device, item.request_id)] = reply
-        if pending:
+        """Handle (device, payload) requests as one transaction; return what to publish. Never raises."""
+        batch = list(messages)
+        try:
+            return self._handle_batch(batch)
+        except Exception:
+            log.exception("a batch of %d requests failed; rebuilding state from the store and retrying one by one", len(batch))
+            self.failures += 1
+            self._resync()
+        out: list[Outbound] = []
+        for message in batch:  # a batch of one too: it may have failed after its commit
             try:
-                self.store.commit(self.state, pending, now)
-                if rollover:
-                    self.store.forget_old_requests(now)  # a server may run for months without a restart
+                out += self._handle_batch([message])
             except Exception:
-                log.exception("commit failed; rebuilding state from the store")
-                self.state = self.store.load_state(self.config)
-                self.store.reset_sequence()
-                return [
-                    Outbound(self.topics.res(d), self._error(r.get("id"), "internal_error") if new else r)
-                    for d, r, new in answers
-                ]
-        out = [Outbound(self.topics.res(device), reply) for device, reply, _ in answers]
-        out += self._publications([ev for item in pending for ev in item.events], now)
-        return out
+                log.exception("request from %s failed on its own; answered internal_error", message[0])
+                self._resync()
+                out.append(self._internal_error(*message))
+        return out + self.retained_state()  # what failed may have been the publishing
 
     def tick(self) -> list[Outbound]:
-        """Periodic work: close the business day at the reset time even if nobody asks."""
-        return self.handle_batch([]) if roll_day(self.state, self.config, self.clock.now()) else []
+        """Periodic work: close the business day at the reset time even if nobody asks; the clock."""
+        now = self.clock.now()
+        out = self.handle_batch([]) if roll_day(self.state, self.config, now) else []
+        return [*out, self._clock(now)]
 
     def retained_state(self) -> list[Outbound]:
-        """Everything retained, for a (re)connect: the embedded broker forgets it on restart."""
+        """Everything retained, for a (re)connect: a broker may forget it on restart."""
         now = self.clock.now()
         out = [
-            Outbound(self.topics.state_office, office_view(self.state, self.config), retain=True),
-            Outbound(self.topics.state_queue, queue_view(self.state, self.config, now), retain=True),
+            self._retained(self.topics.state_office, office_view(self.state, self.config)),
+            self._retained(self.topics.state_queue, queue_view(self.state, self.config, now)),
+            self._retained(self.topics.state_calls, recent_calls_view(self.state, self.config)),
+            self._clock(now),
         ]
         out += [
-            Outbound(self.topics.state_counter(cid), counter_view(self.state, self.config, counter), retain=True)
+            self._retained(self.topics.state_counter(cid), counter_view(self.state, self.config, counter))
             for cid, counter in self.state.counters.items()
         ]
         out += [
-            Outbound(self.topics.state_device(device), device_view(self.state, self.config, device), retain=True)
+            self._retained(self.topics.state_device(device), device_view(self.state, self.config, device))
             for device in sorted({dev for dev, _ in self.state.devices})
         ]
         return out
 
-    def note_presence(self, device: str, payload: bytes) -> None:
+    def note_presence(self, device: str, payload: bytes) -> bool:
+        """Record a declared device's online/offline; returns whether anything changed.
+
+        Only devices of the configuration get an entry: anyone may write `status/<id>`,
+        and a stranger must not grow the table (issue 14)."""
+        if device not in self.config.devices:
+            return False
         text = payload.decode("utf-8", "replace").strip()[:20]
-        self.presence[device] = text if text in (p.ONLINE, p.OFFLINE) else "unknown"
+        value = text if text in PRESENCE_VALUES else "unknown"
+        changed = self.presence.get(device) != value
+        self.presence[device] = value
+        return changed
+
+    # --- one batch --------------------------------------------------------------
+
+    def _handle_batch(self, batch: list[tuple[str, bytes]]) -> list[Outbound]:
+        now = self.clock.now()
+        pending: list[Pending] = []
+        answers: list[tuple[str, dict[str, Any]]] = []
+        in_batch: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+        rollover = roll_day(self.state, self.config, now)
+        if rollover:
+            apply_all(self.state, self.config, rollover)
+            pending.append(Pending(rollover, None, None, None))
+        for device, payload in batch:
+            reply, item = self._handle_one(device, payload, now, in_batch)
+            answers.append((device, reply))
+            if item is not None:
+                pending.append(item)
+                if item.request_id and item.digest:
+                    in_batch[(device, item.request_id)] = (reply, item.digest)
+        if pending:
+            self.store.commit(self.state, pending, now)
+            if rollover:
+                self.store.forget_old_requests(now)  # a server may run for months without a restart
+        out = [Outbound(self.topics.res(device), reply) for device, reply in answers]
+        out += self._publications([ev for item in pending for ev in item.events], now)
+        return out
+
+    def _resync(self) -> None:
+        """Trust the database, not memory: whatever was applied but not committed is gone."""
+        with contextlib.suppress(Exception):  # nothing to roll back, or the connection is gone: load_state will say
+            self.store.db.conn.rollback()  # a transaction left open by a failed commit
+        self.state = self.store.load_state(self.config)
+        self.store.reset_sequence()
+
+    def _internal_error(self, device: str, payload: bytes) -> Outbound:
+        try:
+            rid = self._salvage_id(payload)
+        except Exception:
+            rid = None
+        return Outbound(self.topics.res(device), self._error(rid, "internal_error"))
 
     # --- one request ----------------------------------------------------------------
 
     def _handle_one(
-        self, device: str, payload: bytes, now: datetime, in_batch: dict[tuple[str, str], dict[str, Any]]
+        self, device: str, payload: bytes, now: datetime, in_batch: dict[tuple[str, str], tuple[dict[str, Any], str]]
     ) -> tuple[dict[str, Any], Pending | None]:
         try:
             request = p.parse_request(payload)
         except p.ProtocolError as err:
-            rid = self._salvage_id(payload)
             log.warning("bad request from %s: %s %s", device, err.code, err.params)
-            return self._error(rid, err.code, **err.params), None
+            return self._error(self._salvage_id(payload), err.code, **err.params), None
         spec = self.config.devices.get(device)
         if spec is None:
             log.warning("request from undeclared device %s", device)
             return self._error(request.id, "unknown_device", device=device), None
-        earlier = in_batch.get((device, request.id)) or self.store.find_reply(device, request.id)
+        digest = p.request_digest(request)
+        earlier = in_batch.get((device, request.id)) or self.refusals.get(device, request.id) or self.store.find_reply(device, request.id)
         if earlier is not None:
-            return earlier, None
+            reply, asked = earlier
+            if asked is not None and asked != digest:
+                # Same id, different request: never the first reply (a pre-seeded id would make the
+                # real press fail for 7 days), never act either. The device must choose a new id.
+                log.warning("%s re-used request id %s for a different request", device, request.id)
+                return self._error(request.id, "request_id_reused", request_id=request.id), None
+            return reply, None
         try:
-            command = self._command(spec, request)
+            counter = authorise(spec, request)
+            command = _BUILDERS[request.op](self, spec, request.body, counter)
             events = decide(self.state, self.config, command, now)
         except Rejected as refusal:
             log.info("%s %s refused: %s %s", device, request.op, refusal.code, refusal.params)
             reply = self._error(request.id, refusal.code, **refusal.params)
-            return reply, Pending([], device, request.id, reply)
+            self.refusals.remember(device, request.id, reply, digest)
+            return reply, None
         apply_all(self.state, self.config, events)
-        reply = p.ok_reply(request.id, **self._result(request, command, events))
-        return reply, Pending(events, device, request.id, reply)
+        reply = p.ok_reply(request.id, request.op, **self._result(request, command, events))
+        return reply, Pending(events, device, request.id, reply, digest)
 
     @staticmethod
     def _salvage_id(payload: bytes) -> str | None:
         """The id of a refused request, so the device can match the error to what it sent."""
-        if len(payload) > p.MAX_PAYLOAD_BYTES:
-            # Never parse an oversized payload; a device puts "id" first, so look only there.
-            match = _LEADING_ID.match(payload[:200])
-            return match.group(1).decode() if match else None
-        try:
-            return p.request_id_of(p.decode_json(payload))
-        except p.ProtocolError:
-            return None
+        if len(payload) <= p.MAX_PAYLOAD_BYTES:
+            try:
+                return p.request_id_of(p.decode_json(payload))
+            except p.ProtocolError:
+                pass
+        # Never parse an oversized or too deep payload; a device puts "id" first, so look only there.
+        match = _LEADING_ID.match(payload[:200])
+        return match.group(1).decode() if match else None
 
     def _error(self, rid: str | None, code: str, **params: Any) -> dict[str, Any]:
         def render(lang: str) -> str:
@@ -171,63 +321,8 @@ class Office:
 
         return p.error_reply(rid, code, render("vi"), render("en"), params)
 
-    def _command(self, device: Any, request: p.Request) -> c.Command:
-        """Authorise by the device's role and build the engine command."""
-        if request.op not in p.ROLE_OPS[device.role]:
-            raise Rejected("not_authorized", device=device.id, op=request.op)
-        body = request.body
-        counter = getattr(body, "counter", None)
-        if request.op.startswith("counter."):
-            if device.role == "counter":
-                if counter not in (None, device.counter):
-                    raise Rejected("not_authorized", device=device.id, op=request.op)
-                counter = device.counter
-            elif counter is None:
-                raise Rejected("bad_request", detail="'counter' is required for this device")
-        match request.op:
-            case "ticket.issue":
-                group = body.priority_group or (GENERAL_PRIORITY if body.priority else None)
-                return c.IssueTicket(body.service, group, device.id, self.token(), self.token())
-            case "ticket.reprint":
-                return c.ReprintTicket(body.number, device.id)
-            case "ticket.requeue":
-                return c.RequeueTicket(body.number)
-            case "counter.sign_in":
-                return c.SignIn(counter, body.staff)
-            case "counter.sign_out":
-                return c.SignOut(counter)
-            case "counter.next":
-                return c.CallNext(counter)
-            case "counter.call":
-                return c.CallTicket(counter, body.number)
-            case "counter.recall":
-                return c.Recall(counter)
-            case "counter.start":
-                return c.StartService(counter)
-            case "counter.skip":
-                return c.SkipNoShow(counter)
-            case "counter.finish":
-                return c.Finish(counter)
-            case "counter.transfer":
-                return c.Transfer(counter, body.to_service, body.to_counter)
-            case "counter.pause":
-                return c.Pause(counter, body.reason)
-            case "counter.resume":
-                return c.Resume(counter)
-            case "counter.close":
-                return c.CloseCounter(counter)
-            case "service.open":
-                return c.OpenService(body.service)
-            case "service.close":
-                return c.CloseService(body.service)
-            case "vote.submit":
-                return c.SubmitVote(body.token, body.level, tuple(body.reasons))
-            case "device.status":
-                return c.ReportDeviceStatus(device.id, body.component, body.state, body.detail)
-        raise Rejected("unknown_op", op=request.op)  # pragma: no cover - OPS and this match agree
-
     def _result(self, request: p.Request, command: c.Command, events: list[e.Event]) -> dict[str, Any]:
-        result: dict[str, Any] = {"op": request.op}
+        result: dict[str, Any] = {}
         # The ticket the request was about: the last one an event names (a "done, next" finish
         # of the previous ticket does not count), else the one the command names.
         subject = next(
@@ -235,8 +330,10 @@ class Office:
             None,
         ) or self._subject_of(command)
         if subject:
-            # The issuing kiosk and the serving counter may print or bind the tokens.
-            result["ticket"] = ticket_view(self.state, self.config, self.state.tickets[subject], secrets=True)
+            # Tokens go only to the kiosk that prints the ticket for the citizen (issue 14):
+            # a counter or a reprint never sees them, so nobody votes in the citizen's name.
+            secret = isinstance(command, c.IssueTicket)
+            result["ticket"] = ticket_view(self.state, self.config, self.state.tickets[subject], secrets=secret)
         finished = [ev for ev in events if isinstance(ev, e.TicketFinished) and ev.implicit]
         if finished:
             result["finished"] = self.state.tickets[finished[0].ticket_id].number
@@ -252,19 +349,27 @@ class Office:
 
     # --- what to publish after a commit ----------------------------------------------
 
+    def _retained(self, topic: str, schema: p.Schema) -> Outbound:
+        return Outbound(topic, schema.to_payload(), retain=True)
+
+    def _clock(self, now: datetime) -> Outbound:
+        return self._retained(self.topics.state_clock, clock_view(self.state, self.config, now))
+
     def _publications(self, events: list[e.Event], now: datetime) -> list[Outbound]:
         if not events:
             return []
         out: list[Outbound] = []
         counters: set[str] = set()
         devices: set[str] = set()
-        office_changed = False
+        office_changed = called = False
         for ev in events:
             if isinstance(ev, e.TicketCalled):
-                out.append(Outbound(self.topics.event_call, call_view(self.state, self.config, ev)))
+                call = RecentCall(ev.ticket_id, ev.counter, ev.at, ev.recall)
+                out.append(Outbound(self.topics.event_call, call_view(self.state, self.config, call).to_payload()))
+                called = True
             if isinstance(ev, e.DeviceStatusReported):
                 devices.add(ev.device)
-            if isinstance(ev, e.ServiceOpened | e.ServiceClosed | e.BusinessDayStarted):
+            if isinstance(ev, e.ServiceOpened | e.ServiceClosed | e.BusinessDayStarted | e.NoticeChanged):
                 office_changed = True
             if isinstance(ev, e.BusinessDayStarted | e.TicketExpired):
                 counters.update(self.state.counters)
@@ -272,15 +377,14 @@ class Office:
             if counter in self.state.counters:
                 counters.add(counter)
         if office_changed:
-            out.append(Outbound(self.topics.state_office, office_view(self.state, self.config), retain=True))
-        if not all(isinstance(ev, e.DeviceStatusReported | e.TicketReprinted) for ev in events):
-            out.append(Outbound(self.topics.state_queue, queue_view(self.state, self.config, now), retain=True))
+            out.append(self._retained(self.topics.state_office, office_view(self.state, self.config)))
+        if called or any(isinstance(ev, e.BusinessDayStarted) for ev in events):
+            out.append(self._retained(self.topics.state_calls, recent_calls_view(self.state, self.config)))
+        if not all(isinstance(ev, e.DeviceStatusReported | e.TicketReprinted | e.NoticeChanged | e.VoteSubmitted) for ev in events):
+            out.append(self._retained(self.topics.state_queue, queue_view(self.state, self.config, now)))
         out += [
-            Outbound(self.topics.state_counter(cid), counter_view(self.state, self.config, self.state.counters[cid]), retain=True)
+            self._retained(self.topics.state_counter(cid), counter_view(self.state, self.config, self.state.counters[cid]))
             for cid in sorted(counters)
         ]
-        out += [
-            Outbound(self.topics.state_device(d), device_view(self.state, self.config, d), retain=True)
-            for d in sorted(devices)
-        ]
+        out += [self._retained(self.topics.state_device(d), device_view(self.state, self.config, d)) for d in sorted(devices)]
         return out

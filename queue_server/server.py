@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from queue_server.views import counter_view, queue_view
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
-TICK_SECONDS = 15.0
+TICK_SECONDS = float(p.CLOCK_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -176,12 +177,15 @@ class QueueServer:
 
     def _work(self) -> None:
         assert self.office is not None
+        last_tick = time.monotonic()
         while True:
+            if time.monotonic() - last_tick >= TICK_SECONDS:  # also under a steady load, not only when idle
+                last_tick = time.monotonic()
+                self._publish(self.office.tick())
+                self.notifier.pet()
             try:
                 first = self.inbox.get(timeout=min(TICK_SECONDS, self.notifier.interval or TICK_SECONDS))
             except queue.Empty:
-                self._publish(self.office.tick())
-                self.notifier.pet()
                 continue
             items = [first]
             while len(items) < MAX_BATCH:
@@ -215,14 +219,18 @@ class QueueServer:
         snapshot = {
             "office": self.config.id,
             "name": self.config.name,
-            "queue": queue_view(office.state, self.config, now),
-            "counters": [counter_view(office.state, self.config, c) for c in office.state.counters.values()],
+            "queue": queue_view(office.state, self.config, now).to_payload(),
+            "counters": [counter_view(office.state, self.config, c).to_payload() for c in office.state.counters.values()],
             "devices": {
                 f"{r.device}/{r.component}": {"state": r.state, "detail": r.detail, "at": r.at.isoformat()}
                 for r in office.state.devices.values()
             },
             "presence": dict(office.presence),
             "issued_today": len(office.state.tickets),
+            "issued_by_device": {device: len(times) for device, times in office.state.issued_by.items()},
+            "issuing_limits": {"per_minute": self.config.issuing.per_minute, "per_hour": self.config.issuing.per_hour},
+            "batch_failures": office.failures,
+            "remembered_refusals": len(office.refusals),
             "last_seq": office.store.last_seq,
         }
         with self._snapshot_lock:

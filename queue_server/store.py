@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import typing
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ import sqlite_utils
 from queue_server.config import OfficeConfig
 from queue_server.engine import events as ev
 from queue_server.engine import new_state
-from queue_server.engine.state import CounterState, DeviceReport, OfficeState, Ticket
+from queue_server.engine.engine import note_issue
+from queue_server.engine.state import CounterState, DeviceReport, OfficeState, RecentCall, Ticket
 
 DB_FILENAME = "motcua.db"
 
@@ -60,20 +62,59 @@ MIGRATIONS: list[list[str]] = [
             ticket_id TEXT PRIMARY KEY, level TEXT NOT NULL, reasons TEXT NOT NULL, counter TEXT, staff TEXT,
             at TEXT NOT NULL)""",
     ],
+    [  # 2: per-kiosk issue limits, counter figures and rating, closed-field reasons, request digests
+        "ALTER TABLE tickets ADD COLUMN device TEXT",
+        "ALTER TABLE counters ADD COLUMN last_finished TEXT",
+        "ALTER TABLE counters ADD COLUMN served_today INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE counters ADD COLUMN service_seconds_today REAL NOT NULL DEFAULT 0",
+        "ALTER TABLE closed_services ADD COLUMN reason TEXT",
+        "ALTER TABLE requests ADD COLUMN digest TEXT",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 REQUEST_MEMORY = timedelta(days=7)
 SECRET_FIELDS = frozenset({"vote_token", "public_token"})  # how long a re-sent request id still gets its first reply
 
-_TICKET_COLUMNS = (
-    "id", "business_day", "number", "service", "seq", "priority_group", "queue_order", "status",
-    "target_counter", "counter", "staff", "call_count", "issued_at", "first_called_at", "called_at",
-    "started_at", "finished_at", "transfers", "voted", "vote_token", "public_token",
-)
-_UPSERT_TICKET = (
-    f"INSERT INTO tickets ({', '.join(_TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(_TICKET_COLUMNS))}) "
-    f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _TICKET_COLUMNS[1:])}"
-)
+# Rows are the engine's dataclasses, column for field (one definition: the dataclass).
+_RENAMED = {"order": "queue_order"}  # ORDER is an SQL keyword
+
+
+def _columns(cls: type) -> tuple[str, ...]:
+    return tuple(_RENAMED.get(f.name, f.name) for f in fields(cls))
+
+
+def _to_row(obj: Any) -> list[Any]:
+    out = []
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        out.append(value.isoformat() if isinstance(value, datetime) else int(value) if isinstance(value, bool) else value)
+    return out
+
+
+def _from_row(cls: type, row: Iterable[Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f, value in zip(fields(cls), row, strict=True):
+        kind = hints[f.name]
+        if value is not None and datetime in (kind, *typing.get_args(kind)):
+            value = datetime.fromisoformat(value)
+        elif kind is bool:
+            value = bool(value)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _upsert(table: str, columns: tuple[str, ...]) -> str:
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns[1:])}"
+    )
+
+
+_TICKET_COLUMNS = _columns(Ticket)
+_COUNTER_COLUMNS = _columns(CounterState)
+_UPSERT_TICKET = _upsert("tickets", _TICKET_COLUMNS)
+_UPSERT_COUNTER = _upsert("counters", _COUNTER_COLUMNS)
 
 
 class StoreError(Exception):
@@ -88,6 +129,7 @@ class Pending:
     device: str | None
     request_id: str | None
     reply: dict[str, Any] | None
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,10 +153,6 @@ class StoredEvent:
         out = self.as_dict()
         out["data"] = {k: v for k, v in self.data.items() if k not in SECRET_FIELDS}
         return out
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -202,11 +240,20 @@ class Store:
                 f"SELECT {', '.join(_TICKET_COLUMNS)} FROM tickets WHERE business_day = ?", [state.business_day]
             ).fetchall()
             for row in rows:
-                ticket = _ticket_from_row(dict(zip(_TICKET_COLUMNS, row, strict=True)))
+                ticket = _from_row(Ticket, row)
                 state.tickets[ticket.id] = ticket
                 state.vote_tokens[ticket.vote_token] = ticket.id
                 if ticket.status == "waiting":
                     state.enqueue(ticket)
+            for ticket in sorted(state.tickets.values(), key=lambda t: t.issued_at):
+                note_issue(state, ticket.device, ticket.issued_at)
+            calls = self.db.execute(
+                "SELECT data FROM events WHERE type = 'TicketCalled' AND business_day = ? ORDER BY seq DESC LIMIT ?",
+                [state.business_day, state.recent_calls.maxlen],
+            ).fetchall()
+            for (data,) in calls:
+                call = json.loads(data)
+                state.recent_calls.append(RecentCall(call["ticket_id"], call["counter"], datetime.fromisoformat(call["at"]), call["recall"]))
             # Numbers restart each day; the next one follows the highest a service has issued
             # (by number, since a transferred ticket keeps the number of the service it came from).
             for ticket in state.tickets.values():
@@ -214,13 +261,14 @@ class Store:
                     seq = service.numbering.seq_of(ticket.number)
                     if seq is not None:
                         state.next_seq[code] = max(state.next_seq.get(code, 0), seq + 1)
-        for row in self.db.execute("SELECT id, open, paused, paused_reason, staff, current, cycle_regular, cycle_priority, updated_at FROM counters"):
+        for row in self.db.execute(f"SELECT {', '.join(_COUNTER_COLUMNS)} FROM counters"):
             if row[0] in state.counters:
-                state.counters[row[0]] = CounterState(
-                    id=row[0], open=bool(row[1]), paused=bool(row[2]), paused_reason=row[3], staff=row[4],
-                    current=row[5], cycle_regular=row[6], cycle_priority=row[7], updated_at=_dt(row[8]),
-                )
-        state.closed_services = {row[0] for row in self.db.execute("SELECT code FROM closed_services")}
+                state.counters[row[0]] = _from_row(CounterState, row)
+        for code, reason in self.db.execute("SELECT code, reason FROM closed_services"):
+            state.closed_services.add(code)
+            if reason:
+                state.closed_reasons[code] = reason
+        state.notice = self._meta("notice") or None
         for device, component, st, detail, at in self.db.execute("SELECT device, component, state, detail, at FROM device_status"):
             state.devices[(device, component)] = DeviceReport(device, component, st, detail, datetime.fromisoformat(at))
         window = config.rules.estimate_window
@@ -236,11 +284,12 @@ class Store:
                 )
         return state
 
-    def find_reply(self, device: str, request_id: str) -> dict[str, Any] | None:
+    def find_reply(self, device: str, request_id: str) -> tuple[dict[str, Any], str | None] | None:
+        """The reply kept for a device's request id, with the digest of what was asked."""
         row = self.db.execute(
-            "SELECT reply FROM requests WHERE device = ? AND request_id = ?", [device, request_id]
+            "SELECT reply, digest FROM requests WHERE device = ? AND request_id = ?", [device, request_id]
         ).fetchone()
-        return json.loads(row[0]) if row else None
+        return (json.loads(row[0]), row[1]) if row else None
 
     def events_after(self, seq: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Events with a sequence number above `seq`, in order: resume from the last one you have."""
@@ -301,13 +350,12 @@ class Store:
                     self._write_side_effects(conn, state, event)
                 if item.request_id and item.device and item.reply is not None:
                     conn.execute(
-                        "INSERT OR IGNORE INTO requests (device, request_id, reply, at) VALUES (?, ?, ?, ?)",
-                        [item.device, item.request_id, json.dumps(item.reply, ensure_ascii=False), now.isoformat()],
+                        "INSERT OR IGNORE INTO requests (device, request_id, reply, at, digest) VALUES (?, ?, ?, ?, ?)",
+                        [item.device, item.request_id, json.dumps(item.reply, ensure_ascii=False), now.isoformat(), item.digest],
                     )
                 last_seqs.append(seq)
-            conn.executemany(_UPSERT_TICKET, [_ticket_row(state.tickets[t]) for t in tickets if t in state.tickets])
-            for cid in state.counters if all_counters else counters:
-                self._write_counter(conn, state.counters[cid])
+            conn.executemany(_UPSERT_TICKET, [_to_row(state.tickets[t]) for t in tickets if t in state.tickets])
+            conn.executemany(_UPSERT_COUNTER, [_to_row(state.counters[c]) for c in (state.counters if all_counters else counters)])
             if seq != self.last_seq:
                 conn.execute(
                     "INSERT INTO meta (key, value) VALUES ('next_order', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -323,7 +371,12 @@ class Store:
                 [event.day],
             )
         elif isinstance(event, ev.ServiceClosed):
-            conn.execute("INSERT OR IGNORE INTO closed_services (code) VALUES (?)", [event.service])
+            conn.execute("INSERT OR REPLACE INTO closed_services (code, reason) VALUES (?, ?)", [event.service, event.reason])
+        elif isinstance(event, ev.NoticeChanged):
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('notice', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [event.text or ""],
+            )
         elif isinstance(event, ev.ServiceOpened):
             conn.execute("DELETE FROM closed_services WHERE code = ?", [event.service])
         elif isinstance(event, ev.DeviceStatusReported):
@@ -338,17 +391,6 @@ class Store:
                 [event.ticket_id, event.level, json.dumps(list(event.reasons), ensure_ascii=False), event.counter,
                  event.staff, event.at.isoformat()],
             )
-
-    def _write_counter(self, conn: sqlite3.Connection, counter: CounterState) -> None:
-        conn.execute(
-            "INSERT INTO counters (id, open, paused, paused_reason, staff, current, cycle_regular, cycle_priority, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET open = excluded.open, "
-            "paused = excluded.paused, paused_reason = excluded.paused_reason, staff = excluded.staff, "
-            "current = excluded.current, cycle_regular = excluded.cycle_regular, "
-            "cycle_priority = excluded.cycle_priority, updated_at = excluded.updated_at",
-            [counter.id, counter.open, counter.paused, counter.paused_reason, counter.staff, counter.current,
-             counter.cycle_regular, counter.cycle_priority, _iso(counter.updated_at)],
-        )
 
     def forget_old_requests(self, now: datetime) -> int:
         """Drop remembered replies older than REQUEST_MEMORY (devices retry within seconds)."""
@@ -422,22 +464,3 @@ def backup(source: str | Path, destination: str | Path) -> int:
     finally:
         dst.close()
         src.close()
-
-
-def _ticket_row(t: Ticket) -> list[Any]:
-    return [
-        t.id, t.business_day, t.number, t.service, t.seq, t.priority_group, t.order, t.status, t.target_counter,
-        t.counter, t.staff, t.call_count, _iso(t.issued_at), _iso(t.first_called_at), _iso(t.called_at),
-        _iso(t.started_at), _iso(t.finished_at), t.transfers, int(t.voted), t.vote_token, t.public_token,
-    ]
-
-
-def _ticket_from_row(r: dict[str, Any]) -> Ticket:
-    return Ticket(
-        id=r["id"], business_day=r["business_day"], number=r["number"], service=r["service"], seq=r["seq"],
-        priority_group=r["priority_group"], order=r["queue_order"], issued_at=datetime.fromisoformat(r["issued_at"]),
-        vote_token=r["vote_token"], public_token=r["public_token"], status=r["status"],
-        target_counter=r["target_counter"], counter=r["counter"], staff=r["staff"], call_count=r["call_count"],
-        first_called_at=_dt(r["first_called_at"]), called_at=_dt(r["called_at"]), started_at=_dt(r["started_at"]),
-        finished_at=_dt(r["finished_at"]), transfers=r["transfers"], voted=bool(r["voted"]),
-    )

@@ -102,6 +102,7 @@ class OpenService:
 @dataclass(frozen=True, slots=True)
 class CloseService:
     service: str
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,18 @@ class SubmitVote:
     token: str
     level: str
     reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteAtCounter:
+    counter: str
+    level: str
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class SetNotice:
+    text: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,5 +135,5 @@ class ReportDeviceStatus:
 Command = (
     IssueTicket | ReprintTicket | RequeueTicket | SignIn | SignOut | CallNext | CallTicket | Recall
     | StartService | SkipNoShow | Finish | Transfer | Pause | Resume | CloseCounter | OpenService
-    | CloseService | SubmitVote | ReportDeviceStatus
+    | CloseService | SubmitVote | VoteAtCounter | SetNotice | ReportDeviceStatus
 )

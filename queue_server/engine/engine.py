@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from queue_server.config import OfficeConfig
@@ -36,9 +36,14 @@ from queue_server.engine.state import (
     CounterState,
     DeviceReport,
     OfficeState,
+    RecentCall,
     Ticket,
     ticket_id,
 )
+
+MAX_COMPONENTS = 8  # per device: its retained state stays far below the 64 KiB payload limit
+_HOUR = timedelta(hours=1)
+_MINUTE = timedelta(minutes=1)
 
 
 class Rejected(Exception):
@@ -95,6 +100,7 @@ def _issue(state: OfficeState, config: OfficeConfig, cmd: c.IssueTicket, now: da
         raise Rejected("unknown_priority_group", group=cmd.priority_group)
     if not config.is_open(now):
         raise Rejected("office_closed", hours=config.hours_text())
+    _check_issue_rate(state, config, cmd.device, now)
     seq = state.next_seq.get(service.code, service.numbering.first)
     if seq > service.numbering.last:
         raise Rejected("numbers_exhausted", service=service.code, service_name=service.name)
@@ -107,6 +113,21 @@ def _issue(state: OfficeState, config: OfficeConfig, cmd: c.IssueTicket, now: da
             public_token=cmd.public_token, device=cmd.device,
         )
     ]
+
+
+def _check_issue_rate(state: OfficeState, config: OfficeConfig, device: str, now: datetime) -> None:
+    """Refuse a kiosk past its per-minute or per-hour limit (a stuck button, a child, a script)."""
+    spec = config.devices.get(device)
+    recent = state.issued_by.get(device)
+    if spec is None or not recent:
+        return
+    for limit, window in zip(config.issuing.for_device(spec), (_MINUTE, _HOUR), strict=True):
+        if not limit:
+            continue
+        inside = [at for at in recent if at > now - window]
+        if len(inside) >= limit:
+            retry = max(1, math.ceil((inside[-limit] + window - now).total_seconds()))
+            raise Rejected("issue_rate_limited", device=device, limit=limit, window_minutes=int(window / _MINUTE), retry_after_seconds=retry)
 
 
 def _reprint(state: OfficeState, config: OfficeConfig, cmd: c.ReprintTicket, now: datetime) -> list[e.Event]:
@@ -237,7 +258,13 @@ def _open_service(state: OfficeState, config: OfficeConfig, cmd: c.OpenService, 
 
 def _close_service(state: OfficeState, config: OfficeConfig, cmd: c.CloseService, now: datetime) -> list[e.Event]:
     _service(config, cmd.service)
-    return [] if cmd.service in state.closed_services else [e.ServiceClosed(at=now, service=cmd.service)]
+    if cmd.service in state.closed_services and state.closed_reasons.get(cmd.service) == cmd.reason:
+        return []
+    return [e.ServiceClosed(at=now, service=cmd.service, reason=cmd.reason)]
+
+
+def _set_notice(state: OfficeState, config: OfficeConfig, cmd: c.SetNotice, now: datetime) -> list[e.Event]:
+    return [] if state.notice == cmd.text else [e.NoticeChanged(at=now, text=cmd.text)]
 
 
 def _vote(state: OfficeState, config: OfficeConfig, cmd: c.SubmitVote, now: datetime) -> list[e.Event]:
@@ -257,10 +284,34 @@ def _vote(state: OfficeState, config: OfficeConfig, cmd: c.SubmitVote, now: date
     ]
 
 
+def _vote_at_counter(state: OfficeState, config: OfficeConfig, cmd: c.VoteAtCounter, now: datetime) -> list[e.Event]:
+    """A rating device votes for the ticket its counter finished last, once, shortly after."""
+    counter = _counter(state, config, cmd.counter)
+    ticket = state.tickets.get(counter.last_finished or "")
+    if ticket is None or ticket.finished_at is None or now > rate_until(config, ticket):
+        raise Rejected("no_ticket_to_rate", counter=counter.id, counter_name=_counter_name(config, counter.id))
+    if ticket.voted:
+        raise Rejected("already_voted", number=ticket.number)
+    return [
+        e.VoteSubmitted(
+            at=now, ticket_id=ticket.id, level=cmd.level, reasons=tuple(cmd.reasons),
+            counter=ticket.counter, staff=ticket.staff, via="counter",
+        )
+    ]
+
+
+def rate_until(config: OfficeConfig, ticket: Ticket) -> datetime:
+    """Until when a counter's rating device may vote for a ticket it finished."""
+    assert ticket.finished_at is not None
+    return ticket.finished_at + timedelta(minutes=config.counter_vote_minutes)
+
+
 def _device_status(state: OfficeState, config: OfficeConfig, cmd: c.ReportDeviceStatus, now: datetime) -> list[e.Event]:
     last = state.devices.get((cmd.device, cmd.component))
     if last and (last.state, last.detail) == (cmd.state, cmd.detail):
         return []  # unchanged: no event, the log stays an audit trail rather than a heartbeat
+    if last is None and sum(1 for dev, _ in state.devices if dev == cmd.device) >= MAX_COMPONENTS:
+        raise Rejected("too_many_components", device=cmd.device, limit=MAX_COMPONENTS)
     return [e.DeviceStatusReported(at=now, device=cmd.device, component=cmd.component, state=cmd.state, detail=cmd.detail)]
 
 
@@ -269,7 +320,8 @@ _HANDLERS: dict[type, Any] = {
     c.SignOut: _sign_out, c.CallNext: _call_next, c.CallTicket: _call_ticket, c.Recall: _recall,
     c.StartService: _start, c.SkipNoShow: _skip, c.Finish: _finish, c.Transfer: _transfer,
     c.Pause: _pause, c.Resume: _resume, c.CloseCounter: _close, c.OpenService: _open_service,
-    c.CloseService: _close_service, c.SubmitVote: _vote, c.ReportDeviceStatus: _device_status,
+    c.CloseService: _close_service, c.SubmitVote: _vote, c.VoteAtCounter: _vote_at_counter,
+    c.SetNotice: _set_notice, c.ReportDeviceStatus: _device_status,
 }
 
 
@@ -412,6 +464,11 @@ def _day_started(state: OfficeState, config: OfficeConfig, ev: e.BusinessDayStar
     state.waiting_priority.clear()
     state.next_seq.clear()
     state.vote_tokens.clear()
+    state.issued_by.clear()
+    state.recent_calls.clear()
+    for counter in state.counters.values():
+        counter.last_finished = None
+        counter.served_today, counter.service_seconds_today = 0, 0.0
 
 
 def _expired(state: OfficeState, config: OfficeConfig, ev: e.TicketExpired) -> None:
@@ -427,13 +484,24 @@ def _issued(state: OfficeState, config: OfficeConfig, ev: e.TicketIssued) -> Non
     ticket = Ticket(
         id=ev.ticket_id, business_day=state.business_day, number=ev.number, service=ev.service, seq=ev.seq,
         priority_group=ev.priority_group, order=ev.order, issued_at=ev.at, vote_token=ev.vote_token,
-        public_token=ev.public_token,
+        public_token=ev.public_token, device=ev.device,
     )
+    note_issue(state, ev.device, ev.at)
     state.tickets[ticket.id] = ticket
     state.vote_tokens[ticket.vote_token] = ticket.id
     state.next_seq[ev.service] = ev.seq + 1
     state.next_order = max(state.next_order, ev.order + 1)
     _join_queue(state, ticket)
+
+
+def note_issue(state: OfficeState, device: str | None, at: datetime) -> None:
+    """Remember a device's issue times of the last hour (its rate limit reads them)."""
+    if device is None:
+        return
+    recent = state.issued_by.setdefault(device, deque())
+    recent.append(at)
+    while recent and recent[0] <= at - _HOUR:
+        recent.popleft()
 
 
 def _ticket_called(state: OfficeState, config: OfficeConfig, ev: e.TicketCalled) -> None:
@@ -458,6 +526,7 @@ def _ticket_called(state: OfficeState, config: OfficeConfig, ev: e.TicketCalled)
         ticket.first_called_at = ev.at
     counter.current = ticket.id
     counter.updated_at = ev.at
+    state.recent_calls.appendleft(RecentCall(ticket.id, counter.id, ev.at, ev.recall))
 
 
 def _service_started(state: OfficeState, config: OfficeConfig, ev: e.ServiceStarted) -> None:
@@ -476,8 +545,14 @@ def _finished(state: OfficeState, config: OfficeConfig, ev: e.TicketFinished) ->
     _free_counter(state, ticket, ev.at)
     ticket.counter = ev.counter  # kept for reports and for the vote bound to this counter
     started = ticket.started_at or ev.at
+    seconds = max(0.0, (ev.at - started).total_seconds())
     window = state.durations.setdefault(ticket.service, deque(maxlen=config.rules.estimate_window))
-    window.append(max(0.0, (ev.at - started).total_seconds()))
+    window.append(seconds)
+    counter = state.counters.get(ev.counter)
+    if counter is not None:
+        counter.last_finished = ticket.id
+        counter.served_today += 1
+        counter.service_seconds_today += seconds
 
 
 def _skipped(state: OfficeState, config: OfficeConfig, ev: e.TicketSkipped) -> None:
@@ -521,10 +596,19 @@ def _counter_event(state: OfficeState, config: OfficeConfig, ev: Any) -> None:
 
 def _service_opened(state: OfficeState, config: OfficeConfig, ev: e.ServiceOpened) -> None:
     state.closed_services.discard(ev.service)
+    state.closed_reasons.pop(ev.service, None)
 
 
 def _service_closed(state: OfficeState, config: OfficeConfig, ev: e.ServiceClosed) -> None:
     state.closed_services.add(ev.service)
+    if ev.reason:
+        state.closed_reasons[ev.service] = ev.reason
+    else:
+        state.closed_reasons.pop(ev.service, None)
+
+
+def _notice_changed(state: OfficeState, config: OfficeConfig, ev: e.NoticeChanged) -> None:
+    state.notice = ev.text
 
 
 def _voted(state: OfficeState, config: OfficeConfig, ev: e.VoteSubmitted) -> None:
@@ -546,7 +630,7 @@ _APPLIERS: dict[type, Any] = {
     e.TicketReprinted: _nothing, e.CounterSignedIn: _counter_event, e.CounterSignedOut: _counter_event,
     e.CounterPaused: _counter_event, e.CounterResumed: _counter_event, e.CounterClosed: _counter_event,
     e.ServiceOpened: _service_opened, e.ServiceClosed: _service_closed, e.VoteSubmitted: _voted,
-    e.DeviceStatusReported: _device_reported,
+    e.DeviceStatusReported: _device_reported, e.NoticeChanged: _notice_changed,
 }
 
 

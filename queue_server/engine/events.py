@@ -132,6 +132,12 @@ class ServiceOpened(Event):
 @dataclass(frozen=True, slots=True)
 class ServiceClosed(Event):
     service: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeChanged(Event):
+    text: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +147,7 @@ class VoteSubmitted(Event):
     reasons: tuple[str, ...]
     counter: str | None
     staff: str | None
+    via: str = "token"  # "token": the citizen's QR at a kiosk; "counter": the counter's rating device
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +164,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BusinessDayStarted, TicketExpired, TicketIssued, TicketCalled, ServiceStarted, TicketFinished,
         TicketSkipped, TicketRequeued, TicketTransferred, TicketReprinted, CounterSignedIn,
         CounterSignedOut, CounterPaused, CounterResumed, CounterClosed, ServiceOpened, ServiceClosed,
-        VoteSubmitted, DeviceStatusReported,
+        VoteSubmitted, DeviceStatusReported, NoticeChanged,
     )
 }
 

@@ -34,6 +34,7 @@ class Ticket:
     finished_at: datetime | None = None
     transfers: int = 0
     voted: bool = False
+    device: str | None = None  # the device that issued it (per-kiosk issue limits)
 
     @property
     def priority(self) -> bool:
@@ -51,6 +52,9 @@ class CounterState:
     cycle_regular: int = 0
     cycle_priority: int = 0
     updated_at: datetime | None = None
+    last_finished: str | None = None  # ticket id: what the counter's rating device votes for
+    served_today: int = 0
+    service_seconds_today: float = 0.0
 
     @property
     def status(self) -> str:
@@ -70,6 +74,17 @@ class DeviceReport:
     at: datetime
 
 
+RECENT_CALLS = 10  # calls kept for `state/calls`, so a reloaded TV shows the latest
+
+
+@dataclass(frozen=True, slots=True)
+class RecentCall:
+    ticket_id: str
+    counter: str
+    at: datetime
+    recall: bool
+
+
 @dataclass
 class OfficeState:
     business_day: str | None = None
@@ -83,6 +98,10 @@ class OfficeState:
     devices: dict[tuple[str, str], DeviceReport] = field(default_factory=dict)
     vote_tokens: dict[str, str] = field(default_factory=dict)  # token -> ticket id
     waiting_priority: dict[str, int] = field(default_factory=dict)  # service -> priority tickets waiting
+    closed_reasons: dict[str, str] = field(default_factory=dict)  # service -> why it is closed, if said
+    notice: str | None = None  # the notice line of TVs and LED boards
+    issued_by: dict[str, deque[datetime]] = field(default_factory=dict)  # device -> issue times of the last hour
+    recent_calls: deque[RecentCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
 
     def enqueue(self, ticket: Ticket) -> None:
         queue = self.waiting.setdefault(ticket.service, {})

@@ -27,7 +27,7 @@ SERVICES = ["HT", "DD", "XD", "KD", "LD"]
 
 def office_with_kiosks(tmp_path: Path) -> Path:
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
-    text += "".join(f'\n[[devices]]\nid = "burst-{i:02d}"\nrole = "kiosk"\n' for i in range(KIOSKS))
+    text += "".join(f'\n[[devices]]\nid = "burst-{i:02d}"\nrole = "kiosk"\ntickets_per_minute = 0\ntickets_per_hour = 0\n' for i in range(KIOSKS))
     path = tmp_path / "office.toml"
     path.write_text(text, encoding="utf-8")
     return path
