@@ -63,6 +63,8 @@ ERROR_CODES = (
     "request_id_reused",
     "issue_rate_limited",
     "too_many_components",
+    "invalid_config",
+    "config_in_use",
     "internal_error",
 )
 
@@ -240,6 +242,13 @@ class DeviceStatus:
 
 
 @dataclass(frozen=True)
+class OfficeConfigure:
+    """Replace the running office configuration (the TOML file's content as a JSON object)."""
+
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class OfficeNotice:
     """The notice line TVs and LED boards show; no text (or null) clears it."""
 
@@ -268,6 +277,7 @@ OPS: dict[str, type] = {
     "vote.counter": VoteAtCounter,
     "device.status": DeviceStatus,
     "office.notice": OfficeNotice,
+    "office.configure": OfficeConfigure,
 }
 
 _COUNTER_OPS = frozenset(op for op in OPS if op.startswith("counter."))
@@ -406,6 +416,10 @@ def _check(name: str, tp: Any, value: Any, max_text: int = _MAX_TEXT) -> Any:
         if not isinstance(value, list) or len(value) > _MAX_LIST:
             raise ProtocolError("bad_request", detail=f"'{name}' must be a list of at most {_MAX_LIST} items")
         return [_check(name, get_args(tp)[0], v, max_text) for v in value]
+    if origin is dict:  # a whole document (office.configure): bounded by the payload's size and depth
+        if not isinstance(value, dict):
+            raise ProtocolError("bad_request", detail=f"'{name}' must be a JSON object")
+        return value
     if tp is bool:
         if not isinstance(value, bool):
             raise ProtocolError("bad_request", detail=f"'{name}' must be true or false")

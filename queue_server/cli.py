@@ -252,3 +252,66 @@ def _free_or_other(address: str, default_port: int) -> str:
     return f"{host}:{other}"
 
 
+
+
+@click.group("config")
+def config_group() -> None:
+    """The office configuration the server runs on: export it as TOML, or replace it while it runs.
+
+    The TOML file seeds a new office; changes made at run time (admin pages, `config import`)
+    are kept in the office database and win over the file at the next start.
+    """
+
+
+@config_group.command("export")
+@config_option
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
+@click.argument("destination", type=click.Path(dir_okay=False), default="-")
+def config_export(config_path: str | None, data_dir: str, destination: str) -> None:
+    """Write the configuration in force (TOML) to FILE, or to standard output.
+
+    Example: motcua config export --data /var/lib/motcua office-now.toml
+    """
+    import tomli_w
+
+    from queue_server.store import Store
+
+    seed = load_config(config_path)
+    store = Store(_existing_db(data_dir), seed.id)
+    try:
+        document = store.config_document() or seed.source
+    finally:
+        store.close()
+    text = "# Exported by `motcua config export`: the configuration the office runs on.\n" + tomli_w.dumps(document)
+    if destination == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(destination).write_text(text, encoding="utf-8")
+        click.echo(f"configuration written to {destination}", err=True)
+
+
+@config_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--broker", default="mqtt://127.0.0.1:1883", show_default=True, help="The office broker.")
+@click.option("--device", default="console", show_default=True, help="An admin device of the configuration.")
+@click.option("--timeout", default=10.0, show_default=True)
+def config_import(path: str, broker: str, device: str, timeout: float) -> None:
+    """Replace the running configuration with FILE, through the server (checked, logged, durable).
+
+    Example: motcua config import office.toml
+    """
+    import tomllib
+
+    from motcua.client import DeviceClient, RequestTimeout
+
+    load_config(path)  # the same validation the server applies, with the key named, before sending
+    document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    office = document["office"]
+    try:
+        with DeviceClient(_broker(broker), office["id"], device, office.get("topic_prefix", "motcua")) as client:
+            reply = client.request("office.configure", timeout=timeout, document=document)
+    except (RequestTimeout, OSError) as exc:
+        raise click.ClickException(f"{exc} (is `motcua server` running at {broker}?)") from None
+    if not reply["ok"]:
+        raise click.ClickException(f"[{reply['error']['code']}] {reply['error']['message']}")
+    click.echo(f"the office now runs on {path}")

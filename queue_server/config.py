@@ -160,6 +160,10 @@ class OfficeConfig:
     dossier_lookup: DossierLookup = field(default_factory=DossierLookup)
     issuing: IssuingLimits = field(default_factory=IssuingLimits)
     counter_vote_minutes: int = 5  # a rating device may vote for its counter's last ticket this long after it finished
+    # The document this was parsed from (for the export) and the settings a command line
+    # forced on top of it (--always-open), which a configuration change at run time keeps.
+    source: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    overrides: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -196,7 +200,7 @@ class OfficeConfig:
         return [c for c in self.counters.values() if service in c.services]
 
     def with_overrides(self, **changes: Any) -> OfficeConfig:
-        return replace(self, **changes)
+        return replace(self, **changes, overrides={**self.overrides, **changes})
 
 
 def load(path: str | Path) -> OfficeConfig:
@@ -249,6 +253,7 @@ def parse(raw: dict[str, Any]) -> OfficeConfig:
         dossier_lookup=_dossier_lookup(raw.get("dossier_lookup", {})),
         issuing=_issuing(raw.get("issuing", {})),
         counter_vote_minutes=_whole(raw.get("votes", {}), "counter_vote_minutes", 5, 1, 120, "votes"),
+        source=raw,
     )
 
 

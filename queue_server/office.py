@@ -31,6 +31,7 @@ from motcua import i18n
 from motcua import protocol as p
 from motcua.clock import Clock
 from queue_server.config import GENERAL_PRIORITY, Device, OfficeConfig
+from queue_server.config import parse as parse_config
 from queue_server.engine import Rejected, apply_all, decide, roll_day
 from queue_server.engine import commands as c
 from queue_server.engine import events as e
@@ -131,6 +132,7 @@ _BUILDERS: dict[str, Builder] = {
     "vote.counter": lambda o, d, b, k: c.VoteAtCounter(k, b.level, tuple(b.reasons)),
     "device.status": lambda o, d, b, k: c.ReportDeviceStatus(d.id, b.component, b.state, b.detail),
     "office.notice": lambda o, d, b, k: c.SetNotice(b.text),
+    "office.configure": lambda o, d, b, k: c.Reconfigure(b.document, d.id),
 }
 _COUNTER_BOUND_OPS = frozenset(op for op in p.OPS if op.startswith("counter.")) | {"vote.counter"}
 
@@ -155,14 +157,15 @@ class Office:
     """Engine + store + authorisation for one office. Not thread-safe: one worker calls it."""
 
     def __init__(self, config: OfficeConfig, store: Store, clock: Clock, token: Callable[[], str] = new_token) -> None:
-        self.config = config
         self.store = store
+        self.config = store.current_config(config)  # the TOML file seeds a new office; later changes live in the store
         self.clock = clock
         self.token = token
         self.topics = p.Topics(config.id, config.topic_prefix)
-        self.state = store.load_state(config)
+        self.state = store.load_state(self.config)
         self.presence: dict[str, str] = {}
         self.refusals = RefusalMemory()
+        self._published_counters = set(self.state.counters)
         self.failures = 0  # batches that raised and were handled again one by one (see module docstring)
 
     # --- entry points -----------------------------------------------------------
@@ -254,6 +257,7 @@ class Office:
         """Trust the database, not memory: whatever was applied but not committed is gone."""
         with contextlib.suppress(Exception):  # nothing to roll back, or the connection is gone: load_state will say
             self.store.db.conn.rollback()  # a transaction left open by a failed commit
+        self.config = self.store.current_config(self.config)
         self.state = self.store.load_state(self.config)
         self.store.reset_sequence()
 
@@ -298,8 +302,15 @@ class Office:
             self.refusals.remember(device, request.id, reply, digest)
             return reply, None
         apply_all(self.state, self.config, events)
+        self._follow_configuration(events)
         reply = p.ok_reply(request.id, request.op, **self._result(request, command, events))
         return reply, Pending(events, device, request.id, reply, digest)
+
+    def _follow_configuration(self, events: list[e.Event]) -> None:
+        """After OfficeReconfigured the office runs on the new document (command-line overrides kept)."""
+        changes = [ev for ev in events if isinstance(ev, e.OfficeReconfigured)]
+        if changes:
+            self.config = parse_config(changes[-1].document).with_overrides(**self.config.overrides)
 
     @staticmethod
     def _salvage_id(payload: bytes) -> str | None:
@@ -362,7 +373,12 @@ class Office:
         counters: set[str] = set()
         devices: set[str] = set()
         office_changed = called = False
+        removed: set[str] = set()
         for ev in events:
+            if isinstance(ev, e.OfficeReconfigured):
+                office_changed = True
+                counters.update(self.state.counters)
+                removed |= {cid for cid in self._published_counters if cid not in self.state.counters}
             if isinstance(ev, e.TicketCalled):
                 call = RecentCall(ev.ticket_id, ev.counter, ev.at, ev.recall)
                 out.append(Outbound(self.topics.event_call, call_view(self.state, self.config, call).to_payload()))
@@ -386,5 +402,7 @@ class Office:
             self._retained(self.topics.state_counter(cid), counter_view(self.state, self.config, self.state.counters[cid]))
             for cid in sorted(counters)
         ]
+        out += [Outbound(self.topics.state_counter(cid), "", retain=True) for cid in sorted(removed)]  # clears it
+        self._published_counters = set(self.state.counters)
         out += [self._retained(self.topics.state_device(d), device_view(self.state, self.config, d)) for d in sorted(devices)]
         return out

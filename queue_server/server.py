@@ -47,7 +47,7 @@ class ServerOptions:
 
 class QueueServer:
     def __init__(self, config: OfficeConfig, options: ServerOptions, clock: Clock | None = None) -> None:
-        self.config = config
+        self.seed_config = config  # the TOML file; the office may have changed it at run time since
         self.options = options
         self.clock = clock or SystemClock()
         self.topics = p.Topics(config.id, config.topic_prefix)
@@ -64,6 +64,11 @@ class QueueServer:
         self._worker: threading.Thread | None = None
         self.broker_error: str | None = None
         self.handled = 0
+
+    @property
+    def config(self) -> OfficeConfig:
+        """The configuration in force now (read by HTTP threads; replaced whole, never mutated)."""
+        return self.office.config if self.office is not None else self.seed_config
 
     @property
     def broker_url(self) -> BrokerURL:

@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from queue_server.config import OfficeConfig
+from queue_server.config import parse as config_parse
 from queue_server.engine import events as ev
 from queue_server.engine import new_state
 from queue_server.engine.engine import note_issue
@@ -230,6 +231,19 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
 
+    def config_document(self) -> dict[str, Any] | None:
+        """The configuration the office last ran on, if it was ever changed at run time."""
+        stored = self._meta("config")
+        return json.loads(stored) if stored else None
+
+    def current_config(self, seed: OfficeConfig) -> OfficeConfig:
+        """The office's configuration: the last one changed at run time, else the seed (the TOML
+        file). Command-line overrides of the seed (--always-open) stay on top."""
+        document = self.config_document()
+        if document is None:
+            return seed
+        return config_parse(document).with_overrides(**seed.overrides)
+
     def load_state(self, config: OfficeConfig) -> OfficeState:
         """Rebuild the engine's state from the current-state tables (fast at start)."""
         state = new_state(config)
@@ -372,6 +386,11 @@ class Store:
             )
         elif isinstance(event, ev.ServiceClosed):
             conn.execute("INSERT OR REPLACE INTO closed_services (code, reason) VALUES (?, ?)", [event.service, event.reason])
+        elif isinstance(event, ev.OfficeReconfigured):
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('config', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [json.dumps(event.document, ensure_ascii=False)],
+            )
         elif isinstance(event, ev.NoticeChanged):
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('notice', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -182,7 +182,11 @@ def call_view(state: OfficeState, config: OfficeConfig, call: RecentCall) -> p.C
 
 def recent_calls_view(state: OfficeState, config: OfficeConfig) -> p.RecentCalls:
     return p.RecentCalls(
-        calls=[call_view(state, config, call) for call in state.recent_calls if call.ticket_id in state.tickets],
+        calls=[
+            call_view(state, config, call)
+            for call in state.recent_calls
+            if call.ticket_id in state.tickets and call.counter in config.counters  # a counter removed since
+        ],
         business_day=state.business_day,
     )
 

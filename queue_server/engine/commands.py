@@ -125,6 +125,12 @@ class SetNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconfigure:
+    document: dict  # the whole office configuration, as the TOML file's table
+    by: str  # who asked (device; the web pages add the staff member)
+
+
+@dataclass(frozen=True, slots=True)
 class ReportDeviceStatus:
     device: str
     component: str
@@ -135,5 +141,5 @@ class ReportDeviceStatus:
 Command = (
     IssueTicket | ReprintTicket | RequeueTicket | SignIn | SignOut | CallNext | CallTicket | Recall
     | StartService | SkipNoShow | Finish | Transfer | Pause | Resume | CloseCounter | OpenService
-    | CloseService | SubmitVote | VoteAtCounter | SetNotice | ReportDeviceStatus
+    | CloseService | SubmitVote | VoteAtCounter | SetNotice | Reconfigure | ReportDeviceStatus
 )

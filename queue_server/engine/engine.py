@@ -26,6 +26,7 @@ from typing import Any
 from queue_server.config import OfficeConfig
 from queue_server.engine import commands as c
 from queue_server.engine import events as e
+from queue_server.engine.configuration import ReconfigureRefused, apply_reconfigured, decide_reconfigure
 from queue_server.engine.state import (
     CALLED,
     EXPIRED,
@@ -300,6 +301,13 @@ def _vote_at_counter(state: OfficeState, config: OfficeConfig, cmd: c.VoteAtCoun
     ]
 
 
+def _reconfigure(state: OfficeState, config: OfficeConfig, cmd: c.Reconfigure, now: datetime) -> list[e.Event]:
+    try:
+        return decide_reconfigure(state, config, cmd, now)
+    except ReconfigureRefused as refusal:
+        raise Rejected(refusal.code, **refusal.params) from None
+
+
 def rate_until(config: OfficeConfig, ticket: Ticket) -> datetime:
     """Until when a counter's rating device may vote for a ticket it finished."""
     assert ticket.finished_at is not None
@@ -321,7 +329,7 @@ _HANDLERS: dict[type, Any] = {
     c.StartService: _start, c.SkipNoShow: _skip, c.Finish: _finish, c.Transfer: _transfer,
     c.Pause: _pause, c.Resume: _resume, c.CloseCounter: _close, c.OpenService: _open_service,
     c.CloseService: _close_service, c.SubmitVote: _vote, c.VoteAtCounter: _vote_at_counter,
-    c.SetNotice: _set_notice, c.ReportDeviceStatus: _device_status,
+    c.SetNotice: _set_notice, c.Reconfigure: _reconfigure, c.ReportDeviceStatus: _device_status,
 }
 
 
@@ -631,6 +639,7 @@ _APPLIERS: dict[type, Any] = {
     e.CounterPaused: _counter_event, e.CounterResumed: _counter_event, e.CounterClosed: _counter_event,
     e.ServiceOpened: _service_opened, e.ServiceClosed: _service_closed, e.VoteSubmitted: _voted,
     e.DeviceStatusReported: _device_reported, e.NoticeChanged: _notice_changed,
+    e.OfficeReconfigured: apply_reconfigured,
 }
 
 

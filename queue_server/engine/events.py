@@ -141,6 +141,12 @@ class NoticeChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class OfficeReconfigured(Event):
+    document: dict
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class VoteSubmitted(Event):
     ticket_id: str
     level: str
@@ -164,7 +170,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BusinessDayStarted, TicketExpired, TicketIssued, TicketCalled, ServiceStarted, TicketFinished,
         TicketSkipped, TicketRequeued, TicketTransferred, TicketReprinted, CounterSignedIn,
         CounterSignedOut, CounterPaused, CounterResumed, CounterClosed, ServiceOpened, ServiceClosed,
-        VoteSubmitted, DeviceStatusReported, NoticeChanged,
+        VoteSubmitted, DeviceStatusReported, NoticeChanged, OfficeReconfigured,
     )
 }
 
