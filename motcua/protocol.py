@@ -178,6 +178,14 @@ class TicketRequeue:
 
 
 @dataclass(frozen=True)
+class TicketArrive:
+    """The holder of a ticket taken from a phone is here: by the QR's public token (kiosk) or number (counter)."""
+
+    public_token: str | None = None
+    number: str | None = None
+
+
+@dataclass(frozen=True)
 class CounterSignIn:
     staff: str
     counter: str | None = None
@@ -259,6 +267,7 @@ OPS: dict[str, type] = {
     "ticket.issue": TicketIssue,
     "ticket.reprint": TicketReprint,
     "ticket.requeue": TicketRequeue,
+    "ticket.arrive": TicketArrive,
     "counter.sign_in": CounterSignIn,
     "counter.sign_out": CounterOnly,
     "counter.next": CounterOnly,
@@ -287,8 +296,8 @@ _COUNTER_OPS = frozenset(op for op in OPS if op.startswith("counter."))
 # (the QR): a counter or an official can never vote in a citizen's name. Kiosks may not
 # reprint (anyone can type a number); a kiosk whose print failed re-sends its request id.
 ROLE_OPS: dict[str, frozenset[str]] = {
-    "kiosk": frozenset({"ticket.issue", "vote.submit", "device.status"}),
-    "counter": _COUNTER_OPS | {"ticket.requeue", "ticket.reprint", "device.status"},
+    "kiosk": frozenset({"ticket.issue", "ticket.arrive", "vote.submit", "device.status"}),
+    "counter": _COUNTER_OPS | {"ticket.requeue", "ticket.reprint", "ticket.arrive", "device.status"},
     "rating": frozenset({"vote.counter", "device.status"}),
     "display": frozenset({"device.status"}),
     "voice": frozenset({"device.status"}),
@@ -536,6 +545,9 @@ class TicketView(Schema):
     serving_counter_names: list[str] = field(default_factory=list)  # where the citizen will be called
     vote_token: str | None = None
     public_token: str | None = None
+    slot_at: str | None = None  # a booked ticket: called at this time, not before
+    remote: bool = False  # taken from a phone
+    arrived: bool = True  # a remote ticket is called only once its holder is here
 
 
 @dataclass(frozen=True)

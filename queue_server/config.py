@@ -122,6 +122,7 @@ class CallingRules:
     requeue: str = "front"  # "front": a returning no-show regains its place; "back": joins the end
     default_service_minutes: float = 10.0
     estimate_window: int = 20
+    remote_grace_minutes: int = 15  # a phone ticket whose turn passed longer ago goes to the end on arrival
 
 
 @dataclass(frozen=True)
@@ -457,7 +458,11 @@ def _rules(raw: Any) -> CallingRules:
     window = raw.get("estimate_window", 20)
     if not isinstance(window, int) or not 1 <= window <= 500:
         raise ConfigError("calling.estimate_window: must be a whole number from 1 to 500")
+    grace = raw.get("remote_grace_minutes", 15)
+    if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 240:
+        raise ConfigError("calling.remote_grace_minutes: must be a whole number of minutes from 0 to 240")
     return CallingRules(
+        remote_grace_minutes=grace,
         priority_mode=mode,
         ratio_regular=int(match[1]),
         ratio_priority=int(match[2]),

@@ -114,6 +114,7 @@ _BUILDERS: dict[str, Builder] = {
     ),
     "ticket.reprint": lambda o, d, b, k: c.ReprintTicket(b.number, d.id),
     "ticket.requeue": lambda o, d, b, k: c.RequeueTicket(b.number),
+    "ticket.arrive": lambda o, d, b, k: c.ConfirmArrival(o.number_for(d, b)),
     "counter.sign_in": lambda o, d, b, k: c.SignIn(k, b.staff),
     "counter.sign_out": lambda o, d, b, k: c.SignOut(k),
     "counter.next": lambda o, d, b, k: c.CallNext(k),
@@ -352,6 +353,18 @@ class Office:
         if counter_id in self.state.counters:
             result["counter"] = counter_view(self.state, self.config, self.state.counters[counter_id])
         return result
+
+    def number_for(self, device: Device, body: p.TicketArrive) -> str:
+        """The ticket a `ticket.arrive` names: kiosks by the QR's public token (anyone can type a
+        number), counters and admin by number too."""
+        if body.public_token:
+            found = next((t for t in self.state.tickets.values() if secrets.compare_digest(t.public_token, body.public_token)), None)
+            if found is None:
+                raise Rejected("unknown_ticket", number="")
+            return found.number
+        if body.number and device.role != "kiosk":
+            return body.number
+        raise Rejected("bad_request", detail="give the ticket's public_token" + ("" if device.role == "kiosk" else " or number"))
 
     def _subject_of(self, command: Any) -> str | None:
         number = getattr(command, "number", None)

@@ -71,6 +71,13 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE closed_services ADD COLUMN reason TEXT",
         "ALTER TABLE requests ADD COLUMN digest TEXT",
     ],
+    [  # 3: booked tickets (called at their slot) and tickets taken from a phone (called once here)
+        "ALTER TABLE tickets ADD COLUMN slot_at TEXT",
+        "ALTER TABLE tickets ADD COLUMN booking TEXT",
+        "ALTER TABLE tickets ADD COLUMN remote INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE tickets ADD COLUMN arrived INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE tickets ADD COLUMN passed_at TEXT",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 REQUEST_MEMORY = timedelta(days=7)

@@ -58,6 +58,9 @@ def ticket_view(state: OfficeState, config: OfficeConfig, t: Ticket, secrets: bo
         serving_counter_names=serving,
         vote_token=t.vote_token if secrets else None,
         public_token=t.public_token if secrets else None,
+        slot_at=local_iso(config, t.slot_at),
+        remote=t.remote,
+        arrived=t.arrived,
     )
 
 

@@ -7,6 +7,7 @@ is chosen by the shell and passed in, so the engine stays a pure function.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +17,16 @@ class IssueTicket:
     device: str
     vote_token: str
     public_token: str
+    slot_at: datetime | None = None  # a booking checked in: called at its slot, ahead of walk-ins
+    booking: str | None = None
+    remote: bool = False  # from a phone: waits in line but is called only after ConfirmArrival
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmArrival:
+    """A remote ticket's holder is here (scanned at the kiosk, or seen by the counter)."""
+
+    number: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,5 +152,5 @@ class ReportDeviceStatus:
 Command = (
     IssueTicket | ReprintTicket | RequeueTicket | SignIn | SignOut | CallNext | CallTicket | Recall
     | StartService | SkipNoShow | Finish | Transfer | Pause | Resume | CloseCounter | OpenService
-    | CloseService | SubmitVote | VoteAtCounter | SetNotice | Reconfigure | ReportDeviceStatus
+    | CloseService | SubmitVote | VoteAtCounter | SetNotice | Reconfigure | ConfirmArrival | ReportDeviceStatus
 )

@@ -6,13 +6,18 @@ nothing behind; the shell applies the events it got and persists them together.
 
 Calling rule for `CallNext` at counter C (docs/engine.md explains it with examples):
 1. tickets transferred to C itself, oldest first;
-2. otherwise tickets of C's services (priority tickets only, if C is reserved for
+2. booked tickets of C's services whose slot has come (slot time <= now), earliest
+   slot first: a booking is called at its slot, ahead of walk-ins, and never before;
+3. otherwise tickets of C's services (priority tickets only, if C is reserved for
    priority groups). Between the priority and the regular class the configured
    mode decides: "strict" always takes a waiting priority ticket first; "ratio" R:P
    takes up to P priority tickets then up to R regular ones per cycle, so neither
    class starves while both wait;
-3. within the chosen class, the ticket with the smallest queue order (the longest
+4. within the chosen class, the ticket with the smallest queue order (the longest
    waiting: order follows issue time; a transfer keeps it).
+A ticket taken from a phone (remote) keeps its place in line but is not called until its
+holder has arrived; if its turn passed more than `remote_grace_minutes` before they
+arrive, it goes to the end of the line (nobody waits for an absent holder).
 """
 
 from __future__ import annotations
@@ -111,9 +116,20 @@ def _issue(state: OfficeState, config: OfficeConfig, cmd: c.IssueTicket, now: da
         e.TicketIssued(
             at=now, ticket_id=ticket_id(day, number), number=number, service=service.code, seq=seq,
             priority_group=cmd.priority_group, order=state.next_order, vote_token=cmd.vote_token,
-            public_token=cmd.public_token, device=cmd.device,
+            public_token=cmd.public_token, device=cmd.device, slot_at=cmd.slot_at, booking=cmd.booking,
+            remote=cmd.remote,
         )
     ]
+
+
+def _confirm_arrival(state: OfficeState, config: OfficeConfig, cmd: c.ConfirmArrival, now: datetime) -> list[e.Event]:
+    ticket = _ticket(state, cmd.number)
+    if ticket.status != WAITING:
+        raise Rejected("ticket_not_waiting", number=ticket.number)
+    if ticket.arrived:
+        return []
+    late = ticket.passed_at is not None and now - ticket.passed_at > timedelta(minutes=config.rules.remote_grace_minutes)
+    return [e.TicketArrived(at=now, ticket_id=ticket.id, order=state.next_order if late else ticket.order)]
 
 
 def _check_issue_rate(state: OfficeState, config: OfficeConfig, device: str, now: datetime) -> None:
@@ -161,7 +177,7 @@ def _sign_out(state: OfficeState, config: OfficeConfig, cmd: c.SignOut, now: dat
 
 def _call_next(state: OfficeState, config: OfficeConfig, cmd: c.CallNext, now: datetime) -> list[e.Event]:
     counter = _ready_counter(state, config, cmd.counter)
-    ticket = pick_next(state, config, counter)
+    ticket = pick_next(state, config, counter, now)
     if ticket is None:
         raise Rejected("no_ticket_waiting", counter=counter.id, counter_name=_counter_name(config, counter.id))
     return [*_release_current(state, counter, now), _called(ticket, counter, now, how="next")]
@@ -329,7 +345,8 @@ _HANDLERS: dict[type, Any] = {
     c.StartService: _start, c.SkipNoShow: _skip, c.Finish: _finish, c.Transfer: _transfer,
     c.Pause: _pause, c.Resume: _resume, c.CloseCounter: _close, c.OpenService: _open_service,
     c.CloseService: _close_service, c.SubmitVote: _vote, c.VoteAtCounter: _vote_at_counter,
-    c.SetNotice: _set_notice, c.Reconfigure: _reconfigure, c.ReportDeviceStatus: _device_status,
+    c.SetNotice: _set_notice, c.Reconfigure: _reconfigure, c.ConfirmArrival: _confirm_arrival,
+    c.ReportDeviceStatus: _device_status,
 }
 
 
@@ -395,30 +412,37 @@ def _called(ticket: Ticket, counter: CounterState, now: datetime, how: str) -> e
     )
 
 
-def eligible(config: OfficeConfig, counter_id: str, ticket: Ticket) -> bool:
-    """Whether a waiting ticket may be called by CallNext at this counter."""
+def eligible(config: OfficeConfig, counter_id: str, ticket: Ticket, now: datetime) -> bool:
+    """Whether a waiting ticket may be called by CallNext at this counter now."""
+    if not ticket.arrived or (ticket.slot_at is not None and ticket.slot_at > now):
+        return False
     if ticket.target_counter is not None:
         return ticket.target_counter == counter_id
     spec = config.counters[counter_id]
     return ticket.service in spec.services and (ticket.priority or not spec.priority_only)
 
 
-def pick_next(state: OfficeState, config: OfficeConfig, counter: CounterState) -> Ticket | None:
-    """The ticket CallNext would call at this counter (the rule in the module docstring)."""
-    spec = config.counters[counter.id]
+def pick_next(state: OfficeState, config: OfficeConfig, counter: CounterState, now: datetime) -> Ticket | None:
+    """The ticket CallNext would call at this counter now (the rule in the module docstring)."""
     directed: Ticket | None = None
-    best = {True: None, False: None}  # priority? -> oldest ticket of that class
-    for service, waiting in state.waiting.items():
+    booked: Ticket | None = None
+    best = {True: None, False: None}  # priority? -> oldest walk-in of that class
+    for waiting in state.waiting.values():
         for t in waiting.values():
-            if t.target_counter == counter.id:
+            if not eligible(config, counter.id, t, now):
+                continue
+            if t.target_counter is not None:
                 if directed is None or t.order < directed.order:
                     directed = t
-            elif t.target_counter is None and service in spec.services and (t.priority or not spec.priority_only):
+            elif t.slot_at is not None:
+                if booked is None or (t.slot_at, t.order) < (booked.slot_at, booked.order):
+                    booked = t
+            else:
                 current = best[t.priority]
                 if current is None or t.order < current.order:
                     best[t.priority] = t
-    if directed is not None:
-        return directed
+    if directed is not None or booked is not None:
+        return directed or booked
     priority, regular = best[True], best[False]
     if priority is None or regular is None:
         return priority or regular
@@ -492,7 +516,8 @@ def _issued(state: OfficeState, config: OfficeConfig, ev: e.TicketIssued) -> Non
     ticket = Ticket(
         id=ev.ticket_id, business_day=state.business_day, number=ev.number, service=ev.service, seq=ev.seq,
         priority_group=ev.priority_group, order=ev.order, issued_at=ev.at, vote_token=ev.vote_token,
-        public_token=ev.public_token, device=ev.device,
+        public_token=ev.public_token, device=ev.device, slot_at=ev.slot_at, booking=ev.booking,
+        remote=ev.remote, arrived=not ev.remote,
     )
     note_issue(state, ev.device, ev.at)
     state.tickets[ticket.id] = ticket
@@ -515,7 +540,11 @@ def note_issue(state: OfficeState, device: str | None, at: datetime) -> None:
 def _ticket_called(state: OfficeState, config: OfficeConfig, ev: e.TicketCalled) -> None:
     ticket = state.tickets[ev.ticket_id]
     counter = state.counters[ev.counter]
-    if ev.how == "next" and ticket.target_counter is None:
+    for absent in state.waiting.get(ticket.service, {}).values():
+        # Remote tickets whose holder is not here yet: their turn has now passed.
+        if not absent.arrived and absent.passed_at is None and absent.order < ticket.order:
+            absent.passed_at = ev.at
+    if ev.how == "next" and ticket.target_counter is None and ticket.slot_at is None:
         if ev.priority:
             counter.cycle_priority += 1
         else:
@@ -529,6 +558,7 @@ def _ticket_called(state: OfficeState, config: OfficeConfig, ev: e.TicketCalled)
     ticket.staff = ev.staff
     ticket.target_counter = None
     ticket.call_count = ticket.call_count + 1 if ev.recall else 1
+    ticket.arrived = True  # called directly by the official: they are here
     ticket.called_at = ev.at
     if ticket.first_called_at is None:
         ticket.first_called_at = ev.at
@@ -615,6 +645,16 @@ def _service_closed(state: OfficeState, config: OfficeConfig, ev: e.ServiceClose
         state.closed_reasons.pop(ev.service, None)
 
 
+def _arrived(state: OfficeState, config: OfficeConfig, ev: e.TicketArrived) -> None:
+    ticket = state.tickets[ev.ticket_id]
+    ticket.arrived = True
+    if ev.order != ticket.order:
+        state.dequeue(ticket)
+        ticket.order = ev.order
+        state.next_order = max(state.next_order, ev.order + 1)
+        state.enqueue(ticket)
+
+
 def _notice_changed(state: OfficeState, config: OfficeConfig, ev: e.NoticeChanged) -> None:
     state.notice = ev.text
 
@@ -639,7 +679,7 @@ _APPLIERS: dict[type, Any] = {
     e.CounterPaused: _counter_event, e.CounterResumed: _counter_event, e.CounterClosed: _counter_event,
     e.ServiceOpened: _service_opened, e.ServiceClosed: _service_closed, e.VoteSubmitted: _voted,
     e.DeviceStatusReported: _device_reported, e.NoticeChanged: _notice_changed,
-    e.OfficeReconfigured: apply_reconfigured,
+    e.OfficeReconfigured: apply_reconfigured, e.TicketArrived: _arrived,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,15 @@ class TicketIssued(Event):
     vote_token: str
     public_token: str
     device: str
+    slot_at: datetime | None = None
+    booking: str | None = None
+    remote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TicketArrived(Event):
+    ticket_id: str
+    order: int  # its old place, or the end of the line if its turn passed too long ago
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +180,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BusinessDayStarted, TicketExpired, TicketIssued, TicketCalled, ServiceStarted, TicketFinished,
         TicketSkipped, TicketRequeued, TicketTransferred, TicketReprinted, CounterSignedIn,
         CounterSignedOut, CounterPaused, CounterResumed, CounterClosed, ServiceOpened, ServiceClosed,
-        VoteSubmitted, DeviceStatusReported, NoticeChanged, OfficeReconfigured,
+        VoteSubmitted, DeviceStatusReported, NoticeChanged, OfficeReconfigured, TicketArrived,
     )
 }
 
@@ -192,7 +202,15 @@ def from_record(type_name: str, data: dict[str, Any]) -> Event:
     """Rebuild an event from the log (the inverse of to_record)."""
     cls = EVENT_TYPES[type_name]
     values = dict(data)
-    values["at"] = datetime.fromisoformat(values["at"])
+    for name in _DATETIME_FIELDS[cls]:
+        if values.get(name) is not None:
+            values[name] = datetime.fromisoformat(values[name])
     if "reasons" in values:
         values["reasons"] = tuple(values["reasons"])
     return cls(**values)
+
+
+_DATETIME_FIELDS: dict[type[Event], tuple[str, ...]] = {
+    cls: tuple(name for name, tp in typing.get_type_hints(cls).items() if datetime in (tp, *typing.get_args(tp)))
+    for cls in EVENT_TYPES.values()
+}

@@ -35,6 +35,11 @@ class Ticket:
     transfers: int = 0
     voted: bool = False
     device: str | None = None  # the device that issued it (per-kiosk issue limits)
+    slot_at: datetime | None = None  # a booked ticket: never called before this instant
+    booking: str | None = None  # the booking code it was checked in with
+    remote: bool = False  # taken from a phone: called only once the citizen is here
+    arrived: bool = True
+    passed_at: datetime | None = None  # when its turn came while it was not here yet
 
     @property
     def priority(self) -> bool:

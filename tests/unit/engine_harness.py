@@ -26,7 +26,7 @@ def small_office(**calling: Any) -> cfg.OfficeConfig:
             {"id": "Q2", "name": "Quầy 2", "services": ["HT", "CT"]},
             {"id": "Q3", "name": "Quầy 3 - Ưu tiên", "services": ["HT", "CT"], "priority_only": True},
         ],
-        "devices": [{"id": "kiosk-01", "role": "kiosk"}],
+        "devices": [{"id": "kiosk-01", "role": "kiosk", "tickets_per_minute": 0, "tickets_per_hour": 0}],
     }
     return cfg.parse(raw)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -365,3 +366,67 @@ def test_transfer_to_the_service_it_already_has_is_refused():
     with pytest.raises(Rejected) as refused:
         h.run(c.Transfer("Q1", to_service="HT"))
     assert refused.value.code == "invalid_transfer" and refused.value.params["reason"] == "same_service"
+
+
+# --- booked tickets and tickets taken from a phone (issue 20) -------------------------------
+
+
+def _booked(h: Harness, service: str, minutes: int) -> str:
+    n = len(h.events)
+    slot = h.clock.now() + timedelta(minutes=minutes)
+    out = h.run(c.IssueTicket(service, None, "kiosk-01", f"bv{n}", f"bp{n}", slot_at=slot, booking=f"B{n}"))
+    return out[-1].number
+
+
+def _remote(h: Harness, service: str = "HT") -> str:
+    n = len(h.events)
+    return h.run(c.IssueTicket(service, None, "kiosk-01", f"rv{n}", f"rp{n}", remote=True))[-1].number
+
+
+def test_a_booking_is_called_at_its_slot_ahead_of_walk_ins_and_never_before():
+    h = Harness()
+    walk_in = h.issue("HT")
+    booked = _booked(h, "HT", minutes=10)
+    h.open_counter("Q1")
+    assert h.next("Q1") == walk_in  # the slot has not come: the walk-in goes first
+    second_walk_in = h.issue("HT")
+    h.clock.advance(10 * 60)
+    assert h.next("Q1") == booked  # its slot has come: ahead of the walk-in who came earlier
+    assert h.next("Q1") == second_walk_in
+
+
+def test_a_booking_alone_in_line_still_waits_for_its_slot():
+    h = Harness()
+    _booked(h, "HT", minutes=5)
+    h.open_counter("Q1")
+    with pytest.raises(Rejected) as nobody:
+        h.next("Q1")
+    assert nobody.value.code == "no_ticket_waiting"
+
+
+def test_a_phone_ticket_keeps_its_place_but_is_called_only_once_its_holder_is_here():
+    h = Harness()
+    phone = _remote(h)
+    walk_in = h.issue("HT")
+    h.open_counter("Q1")
+    assert h.ticket(phone).arrived is False
+    assert h.next("Q1") == walk_in  # the phone ticket's turn passes while its holder is away
+    h.clock.advance(5 * 60)
+    h.run(c.ConfirmArrival(phone))  # within the grace period: keeps its place, first in line
+    later = h.issue("HT")
+    assert h.next("Q1") == phone
+    assert h.next("Q1") == later
+
+
+def test_a_phone_ticket_whose_turn_passed_long_ago_joins_the_end():
+    h = Harness()
+    phone = _remote(h)
+    first = h.issue("HT")
+    h.open_counter("Q1")
+    assert h.next("Q1") == first
+    after = h.issue("HT")
+    h.clock.advance((h.config.rules.remote_grace_minutes + 1) * 60)
+    arrived = h.run(c.ConfirmArrival(phone))
+    assert arrived[0].order > h.ticket(after).order
+    assert h.next("Q1") == after
+    assert h.next("Q1") == phone

@@ -5,12 +5,16 @@
   or ended), and no ticket is lost, across transfers included;
 - CallNext is FIFO within a service and priority class (the longest-waiting eligible
   ticket of the chosen class is taken; tickets sent to the counter come first);
+- a booked ticket is never called before its slot, and is called ahead of walk-ins once
+  its slot has come; a ticket taken from a phone is never called by the rule before its
+  holder has arrived;
 - a refused command changes nothing; replaying the log rebuilds the same state.
 """
 
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -51,6 +55,8 @@ class EngineMachine(RuleBasedStateMachine):
         if fifo_expectation is not None:
             called = [ev for ev in out if isinstance(ev, e.TicketCalled)][-1]
             assert called.ticket_id in fifo_expectation, (called.ticket_id, fifo_expectation)
+            ticket = self.h.state.tickets[called.ticket_id]
+            assert ticket.slot_at is None or ticket.slot_at <= called.at, "a booking called before its slot"
         for ev in out:
             if isinstance(ev, e.TicketIssued):
                 day = self.h.state.business_day
@@ -62,14 +68,17 @@ class EngineMachine(RuleBasedStateMachine):
         state, config = self.h.state, self.h.config
         if config.business_day(self.h.clock.now()) != state.business_day:
             return None  # the call would first roll the day; nothing to call then
-        counter = state.counters[cmd.counter]
-        waiting = [t for q in state.waiting.values() for t in q.values()]
+        counter, now = state.counters[cmd.counter], self.h.clock.now()
+        waiting = [t for q in state.waiting.values() for t in q.values() if eligible(config, counter.id, t, now)]
         directed = [t for t in waiting if t.target_counter == cmd.counter]
         if directed:
             return {min(directed, key=lambda t: t.order).id}
+        booked = [t for t in waiting if t.target_counter is None and t.slot_at is not None]
+        if booked:
+            return {min(booked, key=lambda t: (t.slot_at, t.order)).id}
         allowed = set()
         for cls in (True, False):
-            pool = [t for t in waiting if t.target_counter is None and t.priority == cls and eligible(config, counter.id, t)]
+            pool = [t for t in waiting if t.target_counter is None and t.slot_at is None and t.priority == cls]
             if pool:
                 allowed.add(min(pool, key=lambda t: t.order).id)
         return allowed
@@ -80,6 +89,23 @@ class EngineMachine(RuleBasedStateMachine):
     def issue(self, service, group):
         n = len(self.h.events)
         self.attempt(c.IssueTicket(service, group, "kiosk-01", f"v{n}", f"p{n}"))
+
+    @rule(service=SERVICES, minutes=st.sampled_from([-20, 0, 5, 30, 120]))
+    def book(self, service, minutes):
+        n = len(self.h.events)
+        slot = self.h.clock.now() + timedelta(minutes=minutes)
+        self.attempt(c.IssueTicket(service, None, "kiosk-01", f"v{n}", f"p{n}", slot_at=slot, booking=f"B{n}"))
+
+    @rule(service=SERVICES)
+    def from_a_phone(self, service):
+        n = len(self.h.events)
+        self.attempt(c.IssueTicket(service, None, "kiosk-01", f"v{n}", f"p{n}", remote=True))
+
+    @precondition(lambda self: any(t.remote and not t.arrived for t in self.h.state.tickets.values()))
+    @rule(data=st.data())
+    def arrives(self, data):
+        absent = sorted(t.number for t in self.h.state.tickets.values() if t.remote and not t.arrived)
+        self.attempt(c.ConfirmArrival(data.draw(st.sampled_from(absent))))
 
     @rule(counter=COUNTERS, staff=st.sampled_from(["nv-a", "nv-b"]))
     def sign_in(self, counter, staff):
