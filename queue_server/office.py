@@ -22,6 +22,7 @@ from typing import Any
 from motcua import i18n
 from motcua import protocol as p
 from motcua.clock import Clock
+from queue_server import metrics
 from queue_server.config import GENERAL_PRIORITY, OfficeConfig
 from queue_server.engine import Rejected, apply_all, decide, roll_day
 from queue_server.engine import commands as c
@@ -82,7 +83,8 @@ class Office:
                     in_batch[(device, item.request_id)] = reply
         if pending:
             try:
-                self.store.commit(self.state, pending, now)
+                with metrics.COMMIT_SECONDS.time():
+                    self.store.commit(self.state, pending, now)
                 if rollover:
                     self.store.forget_old_requests(now)  # a server may run for months without a restart
             except Exception:
@@ -169,6 +171,7 @@ class Office:
             extra = {"reason_text": i18n.text(f"reason.{params['reason']}", lang)} if "reason" in params else {}
             return i18n.error_text(code, lang, **params, **extra)
 
+        metrics.request_error(code)
         return p.error_reply(rid, code, render("vi"), render("en"), params)
 
     def _command(self, device: Any, request: p.Request) -> c.Command:
