@@ -103,7 +103,7 @@ def test_a_stranger_locks_out_only_himself(start_server, clock, no_rate_limit):
         clock.advance(15 * 60 + 1)
     status, body, _ = right(server, "127.0.0.2")
     assert status == 429 and body["error"]["code"] == "verify_locked"  # even the right digits, for him
-    status, body, headers = right(server, "127.0.0.3")  # the citizen, from her own phone
+    status, body, _ = right(server, "127.0.0.3")  # the citizen, from her own phone
     assert status == 200 and body["dossier"]["verified"] is True
 
 
