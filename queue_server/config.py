@@ -131,9 +131,11 @@ class DossierLookup:
 
     Per client address, a token bucket of `per_minute` lookups a minute holding at most `burst`
     (per_minute = 0 turns it off); a not-found or garbage code costs `not_found_cost` lookups.
-    A dossier refuses every verification for `verify_window_minutes` after `max_verify_failures`
-    wrong sets of digits in that window, and for the rest of a day after `max_verify_failures_per_day`
-    (so 4 digits cannot be guessed by patience: 480 tries a day would otherwise be allowed).
+    Wrong digits are counted per dossier and per client (an address, or a browser that verified
+    the dossier before): a client is refused for `verify_window_minutes` after `max_verify_failures`
+    wrong entries and for a day after `max_verify_failures_per_day`, so a stranger locks out only
+    himself; all clients that never verified share `max_verify_failures_total` wrong entries over
+    the dossier's life, which bounds guessing however many addresses one has (docs/dossiers.md).
     """
 
     per_minute: float = 20.0
@@ -142,6 +144,7 @@ class DossierLookup:
     max_verify_failures: int = 5
     verify_window_minutes: int = 15
     max_verify_failures_per_day: int = 10
+    max_verify_failures_total: int = 30
 
 
 @dataclass(frozen=True)
@@ -477,7 +480,8 @@ def _dossier_lookup(raw: Any) -> DossierLookup:
     if not isinstance(raw, dict):
         raise ConfigError("[dossier_lookup]: must be a table")
     defaults = DossierLookup()
-    known = ("per_minute", "burst", "not_found_cost", "max_verify_failures", "verify_window_minutes", "max_verify_failures_per_day")
+    known = ("per_minute", "burst", "not_found_cost", "max_verify_failures", "verify_window_minutes", "max_verify_failures_per_day",
+             "max_verify_failures_total")
     for key in raw:
         if key not in known:
             # A misspelt limit silently left at its default would be a security setting nobody applied.
@@ -498,4 +502,5 @@ def _dossier_lookup(raw: Any) -> DossierLookup:
         max_verify_failures=number("max_verify_failures", 1, 20, whole=True),
         verify_window_minutes=number("verify_window_minutes", 1, 1440, whole=True),
         max_verify_failures_per_day=number("max_verify_failures_per_day", 1, 100, whole=True),
+        max_verify_failures_total=number("max_verify_failures_total", 1, 500, whole=True),
     )

@@ -30,6 +30,7 @@ from typing import Any
 from motcua import i18n
 from motcua import protocol as p
 from motcua.clock import Clock
+from queue_server import metrics
 from queue_server.config import GENERAL_PRIORITY, Device, OfficeConfig
 from queue_server.config import parse as parse_config
 from queue_server.engine import Rejected, apply_all, decide, roll_day
@@ -247,7 +248,8 @@ class Office:
                 if item.request_id and item.digest:
                     in_batch[(device, item.request_id)] = (reply, item.digest)
         if pending:
-            self.store.commit(self.state, pending, now)
+            with metrics.COMMIT_SECONDS.time():
+                self.store.commit(self.state, pending, now)
             if rollover:
                 self.store.forget_old_requests(now)  # a server may run for months without a restart
         out = [Outbound(self.topics.res(device), reply) for device, reply in answers]
@@ -331,6 +333,7 @@ class Office:
             extra = {"reason_text": i18n.text(f"reason.{params['reason']}", lang)} if "reason" in params else {}
             return i18n.error_text(code, lang, **params, **extra)
 
+        metrics.request_error(code)
         return p.error_reply(rid, code, render("vi"), render("en"), params)
 
     def _result(self, request: p.Request, command: c.Command, events: list[e.Event]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from motcua.client import disable_nagle
 from motcua.clock import Clock, SystemClock
 from queue_server.broker import EmbeddedBroker
 from queue_server.config import OfficeConfig
+from queue_server.live import LiveHub
 from queue_server.office import Office, Outbound
 from queue_server.store import Store
 from queue_server.systemd import Notifier
@@ -51,6 +52,7 @@ class QueueServer:
         self.options = options
         self.clock = clock or SystemClock()
         self.topics = p.Topics(config.id, config.topic_prefix)
+        self.hub = LiveHub(self.topics.base)  # what browsers follow (queue_server/web/stream.py)
         self.inbox: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
         self.notifier = Notifier()
         self.connected = threading.Event()
@@ -90,6 +92,7 @@ class QueueServer:
         self.store.forget_old_requests(self.clock.now())
         self.office = Office(self.config, self.store, self.clock)
         self._refresh_snapshot()
+        self.hub.publish(self.office.retained_state())  # pages get state even before the broker is up
         if self.options.broker is None:
             self.broker = EmbeddedBroker(*self.options.mqtt_listen)
             self.broker.start()
@@ -177,6 +180,7 @@ class QueueServer:
     def _publish(self, items: list[Outbound]) -> None:
         for item in items:
             self.client.publish(item.topic, item.encoded(), qos=item.qos, retain=item.retain)
+        self.hub.publish(items)
 
     # --- the worker -------------------------------------------------------------------
 

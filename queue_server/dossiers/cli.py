@@ -175,6 +175,24 @@ def status(config: Any, db: Any, code: str, as_json: bool, verify: str | None) -
     click.echo(describe(answer["dossier"]))
 
 
+@dossier.command("unlock")
+@with_database
+@click.argument("code")
+def unlock(config: Any, db: Any, code: str) -> None:
+    """Let a dossier be verified online again, after checking the citizen's ID at the counter.
+
+    Example: motcua dossier unlock 000.17.22.H56-210531-0001
+    """
+    from queue_server.dossiers import db as store
+    from queue_server.dossiers.lookup import LookupRefused, code_or_refuse
+
+    try:
+        canonical = code_or_refuse(code)
+    except LookupRefused as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(_both("dossier.cli.unlocked", code=canonical, failures=store.unlock_verification(db, canonical)))
+
+
 def describe(d: dict[str, Any]) -> str:
     """A lookup answer as lines of Vietnamese text."""
     procedure = d["procedure"]["name"] or d["procedure"]["code"]

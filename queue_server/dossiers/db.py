@@ -34,6 +34,13 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE dossier_verify_failures (code TEXT NOT NULL, at TEXT NOT NULL)",
         "CREATE INDEX dossier_verify_failures_code_at ON dossier_verify_failures (code, at)",
     ],
+    [
+        # Issue 14: failures per client (a stranger locks out only himself) and a lifetime count per
+        # dossier for the clients that never verified it (bounds guessing from many addresses).
+        "ALTER TABLE dossier_verify_failures ADD COLUMN client TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX dossier_verify_failures_client ON dossier_verify_failures (code, client, at)",
+        "CREATE TABLE dossier_verify_totals (code TEXT PRIMARY KEY, failures INTEGER NOT NULL) WITHOUT ROWID",
+    ],
 ]
 
 COLUMNS = (
@@ -110,3 +117,22 @@ def ready(db: sqlite_utils.Database, limit: int) -> list[Dossier]:
         f"SELECT {', '.join(COLUMNS)} FROM dossiers WHERE status = 'result_ready' ORDER BY finished_at DESC, code LIMIT ?", [limit]
     ).fetchall()
     return [from_row(dict(zip(COLUMNS, row, strict=True))) for row in rows]
+
+
+def verify_failures_total(db: sqlite_utils.Database, code: str) -> int:
+    row = db.execute("SELECT failures FROM dossier_verify_totals WHERE code = ?", [code]).fetchone()
+    return row[0] if row else 0
+
+
+def count_verify_failure(db: sqlite_utils.Database, code: str) -> None:
+    db.execute("INSERT INTO dossier_verify_totals (code, failures) VALUES (?, 1) "
+               "ON CONFLICT (code) DO UPDATE SET failures = failures + 1", [code])
+
+
+def unlock_verification(db: sqlite_utils.Database, code: str) -> int:
+    """Forget every wrong entry for a dossier (an officer checked the citizen's ID); returns how many."""
+    with db.atomic():
+        total = verify_failures_total(db, code)
+        db.execute("DELETE FROM dossier_verify_failures WHERE code = ?", [code])
+        db.execute("DELETE FROM dossier_verify_totals WHERE code = ?", [code])
+    return total

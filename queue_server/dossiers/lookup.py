@@ -3,14 +3,16 @@
 Public: procedure, dates, status in plain Vietnamese, where to collect the result, on time
 or late, the masked name. After the last 4 digits of the applicant's ID number or phone:
 the full name, missing documents, the rejection reason, the history. Wrong digits are
-counted per dossier, so 4 digits cannot be guessed by trying them all (how many and for how
-long: [dossier_lookup] in the office configuration).
+counted per dossier and per client, so 4 digits cannot be guessed by trying them all, and a
+stranger who knows the code cannot lock its owner out (how many and for how
+long: [dossier_lookup] in the office configuration, and docs/dossiers.md for why these numbers).
 """
 
 from __future__ import annotations
 
 import hmac
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -141,44 +143,71 @@ def check_digits(raw: object) -> str:
     return text
 
 
-def _verify(db: sqlite_utils.Database, dossier: Dossier, digits: str, now: datetime, limits: DossierLookup) -> None:
-    """Accept the right digits; count wrong ones; refuse everything while the dossier is locked."""
-    max_failures, window = limits.max_verify_failures, timedelta(minutes=limits.verify_window_minutes)
-    day = timedelta(days=1)
+@dataclass(frozen=True)
+class Client:
+    """Who is typing digits: `addr:<ip>`, or `device:<id>` for a browser that verified this dossier before."""
+
+    key: str
+    trusted: bool = False
+
+
+STAFF = Client("staff", trusted=True)  # the CLI on the box, run by an officer
+
+
+def _locked(rows: list[str], limit: int, span: timedelta, now: datetime) -> int | None:
+    """Seconds until the oldest of the last `limit` failures in `rows` leaves `span`, if there are that many."""
+    if len(rows) < limit:
+        return None
+    unlock = datetime.fromisoformat(rows[-limit]) + span
+    return max(1, int((unlock - now).total_seconds()) + 1)
+
+
+def _verify(db: sqlite_utils.Database, dossier: Dossier, digits: str, now: datetime, limits: DossierLookup,
+            client: Client) -> None:
+    """Accept the right digits; count wrong ones per client and, for untrusted clients, per dossier.
+
+    A client that reached its limits is refused even the right digits (otherwise the limit
+    would not stop trying all 10,000), but only that client: others, and the owner, go on.
+    The lifetime ceiling shared by untrusted clients bounds guessing by many addresses
+    (docs/dossiers.md has the arithmetic); a trusted browser is never refused by it.
+    """
+    window, day = timedelta(minutes=limits.verify_window_minutes), timedelta(days=1)
     with write_transaction(db):
-        since = store.ts(now - window)
-        # Failures older than a day (and the window) no longer count anywhere.
+        # Failures older than a day (and the window) no longer count for a client; the ceiling keeps its own count.
         db.execute("DELETE FROM dossier_verify_failures WHERE at < ?", [store.ts(now - max(window, day))])
-        today = [row[0] for row in db.execute(
-            "SELECT at FROM dossier_verify_failures WHERE code = ? AND at >= ? ORDER BY at", [dossier.code, store.ts(now - day)])]
-        failures = [at for at in today if at >= since]
-        if len(today) >= limits.max_verify_failures_per_day:
-            unlock = datetime.fromisoformat(today[-limits.max_verify_failures_per_day]) + day
-            raise LookupRefused.worded(429, "verify_locked", "dossier.lookup.verify_locked_today",
-                                       retry_after=max(1, int((unlock - now).total_seconds()) + 1))
-        if len(failures) >= max_failures:
-            # Locked even for the right digits: otherwise the lock would not stop trying all 10,000.
-            unlock = datetime.fromisoformat(failures[-max_failures]) + window
-            wait = max(1, int((unlock - now).total_seconds()) + 1)
+        mine = [row[0] for row in db.execute(
+            "SELECT at FROM dossier_verify_failures WHERE code = ? AND client = ? AND at >= ? ORDER BY at",
+            [dossier.code, client.key, store.ts(now - day)])]
+        wait = _locked(mine, limits.max_verify_failures_per_day, day, now)
+        if wait:
+            raise LookupRefused.worded(429, "verify_locked", "dossier.lookup.verify_locked_today", retry_after=wait)
+        recent = [at for at in mine if at >= store.ts(now - window)]
+        wait = _locked(recent, limits.max_verify_failures, window, now)
+        if wait:
             minutes = max(1, -(-wait // 60))
             raise LookupRefused.worded(429, "verify_locked", "dossier.lookup.verify_locked", retry_after=wait, minutes=minutes)
+        if not client.trusted and store.verify_failures_total(db, dossier.code) >= limits.max_verify_failures_total:
+            raise LookupRefused.worded(403, "verify_exhausted", "dossier.lookup.verify_exhausted")
         if not (dossier.id_last4 or dossier.phone_last4):
             raise LookupRefused.worded(403, "verify_unavailable", "dossier.lookup.verify_unavailable")
         # Both comparisons always run, in constant time, so timing tells nothing about which one matched.
         by_id = hmac.compare_digest(digits.encode(), (dossier.id_last4 or "----").encode())
         by_phone = hmac.compare_digest(digits.encode(), (dossier.phone_last4 or "----").encode())
         if by_id | by_phone:
-            db.execute("DELETE FROM dossier_verify_failures WHERE code = ?", [dossier.code])
+            db.execute("DELETE FROM dossier_verify_failures WHERE code = ? AND client = ?", [dossier.code, client.key])
             return
-        db.execute("INSERT INTO dossier_verify_failures (code, at) VALUES (?, ?)", [dossier.code, store.ts(now)])
-        left = max_failures - len(failures) - 1
+        db.execute("INSERT INTO dossier_verify_failures (code, client, at) VALUES (?, ?, ?)",
+                   [dossier.code, client.key, store.ts(now)])
+        if not client.trusted:
+            store.count_verify_failure(db, dossier.code)
+        left = min(limits.max_verify_failures - len(recent), limits.max_verify_failures_per_day - len(mine)) - 1
     minutes = limits.verify_window_minutes
     raise LookupRefused.worded(403, "verify_failed", "dossier.lookup.verify_failed" if left else "dossier.lookup.verify_failed_last",
                                extra={"attempts_left": left}, left=left, minutes=minutes)
 
 
 def lookup(db: sqlite_utils.Database, config: OfficeConfig, raw_code: object, now: datetime,
-           verify: object | None = None) -> dict[str, Any]:
+           verify: object | None = None, client: Client = STAFF) -> dict[str, Any]:
     """The answer for one lookup: {"ok": True, "dossier": {...}}; raises LookupRefused otherwise."""
     code = code_or_refuse(raw_code)
     digits = check_digits(verify) if verify not in (None, "") else None
@@ -187,7 +216,7 @@ def lookup(db: sqlite_utils.Database, config: OfficeConfig, raw_code: object, no
         raise not_found()
     if digits is None:
         return {"ok": True, "dossier": public_view(dossier, config, now)}
-    _verify(db, dossier, digits, now, config.dossier_lookup)
+    _verify(db, dossier, digits, now, config.dossier_lookup, client)
     return {"ok": True, "dossier": full_view(dossier, config, now)}
 
 

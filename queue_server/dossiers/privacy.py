@@ -21,11 +21,16 @@ def mask_name(name: str | None) -> str:
 
 
 def mask_code(code: str) -> str:
-    """A code as the results TV shows it: enough for its owner to recognise, not enough to look it up."""
+    """A code as the results TV shows it: enough for its owner to recognise, not enough to look it up.
+
+    The agency part of a provincial code is the same for the whole office, so showing the date
+    and sequence gave the whole code away (issue 14); the sequence alone, beside the masked name
+    and the procedure, is what a citizen recognises.
+    """
     match = PROVINCIAL.fullmatch(code)
     if match:
-        return f"…-{match.group('date')}-{match.group('seq')}"
-    return "…" + code[-min(6, len(code) // 2):]  # at most half of an office code, at most its last 6 characters
+        return f"…-{match.group('seq')}"
+    return "…" + code[-min(4, len(code) // 3 or 1):]  # at most a third of an office code, at most its last 4 characters
 
 
 def last_digits(value: str | None, count: int = 4) -> str | None:

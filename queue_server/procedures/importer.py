@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -223,8 +223,10 @@ def _write_forms(forms_root: Path, item: _Valid) -> None:
         target = folder / name
         if target.exists() and target.read_bytes() == content:
             continue
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as out:
+        # open() honours the umask as any created file does (mkstemp would force 0600, and a server
+        # running as its own user could not read forms that root imported; issue 14).
+        tmp = folder / f".tmp-{secrets.token_hex(8)}"
+        with open(tmp, "xb") as out:
             out.write(content)
         os.replace(tmp, target)
     for stale in folder.iterdir():

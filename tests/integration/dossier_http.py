@@ -18,7 +18,7 @@ PHONE = "0912345678"
 @dataclass
 class Reply:
     status: int
-    headers: dict[str, str]
+    headers: Any  # http.client.HTTPMessage: header names are case-insensitive (uvicorn sends them lowercase)
     text: str
 
     @property
@@ -36,14 +36,15 @@ def call(server: Any, method: str, path: str, body: Any = None, token: str | Non
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return Reply(response.status, dict(response.headers), response.read().decode())
+            return Reply(response.status, response.headers, response.read().decode())
     except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers), error.read().decode())
+        return Reply(error.code, error.headers, error.read().decode())
 
 
 def lookup(server: Any, code: str, verify: str | None = None) -> Reply:
+    """GET for the public answer; the digits go in a JSON POST (a GET ?verify= is refused, issue 14)."""
     path = f"/api/dossiers/{quote(code, safe='')}"
-    return call(server, "GET", path + (f"?verify={verify}" if verify else ""))
+    return call(server, "POST", path, {"verify": verify}) if verify else call(server, "GET", path)
 
 
 def dossier(**changes: Any) -> dict[str, Any]:

@@ -93,10 +93,26 @@ def test_http_health_state_events_and_metrics(start_server):
     assert "vote_token" not in json.dumps(json.loads(http_get(server, "/api/events?after=0")[1]))
     assert [e["seq"] for e in events["events"]] == [1, 2] and events["last_seq"] == 2
     assert http_get(server, "/api/events?after=abc")[0] == 400
-    metrics = http_get(server, "/metrics")[1]
-    assert 'motcua_waiting{office="ubnd-huyen-demo",service="HT"} 1' in metrics
-    assert 'motcua_device_fault{office="ubnd-huyen-demo",device="kiosk-01",component="printer",state="no_paper"} 1' in metrics
-    assert 'motcua_device_online{office="ubnd-huyen-demo",device="console"}' in metrics
+    samples = metric_samples(http_get(server, "/metrics")[1])
+    office = "ubnd-huyen-demo"
+    assert samples[("motcua_waiting", (("office", office), ("service", "HT")))] == 1
+    fault = (("component", "printer"), ("device", "kiosk-01"), ("office", office), ("state", "no_paper"))
+    assert samples[("motcua_device_fault", fault)] == 1
+    assert ("motcua_device_online", (("device", "console"), ("office", office))) in samples
+    # Added in issue 23: request errors by code and the store's commit latency.
+    assert http_get(server, "/api/events?after=1e23")[0] == 400
+    run_cli("call", "--counter", "Q1", *broker_args(server))  # refused: counter_closed
+    samples = metric_samples(http_get(server, "/metrics")[1])
+    assert samples[("motcua_request_errors_total", (("code", "counter_closed"),))] >= 1
+    assert samples[("motcua_http_errors_total", (("status", "400"),))] >= 2
+    assert samples[("motcua_store_commit_seconds_count", ())] >= 2
+
+
+def metric_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Prometheus text parsed by prometheus-client itself: {(name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 def test_the_server_notifies_systemd_when_ready_and_pets_the_watchdog(tmp_path):

@@ -21,9 +21,9 @@ def get(server, path: str) -> tuple[int, dict[str, str], bytes]:
     host, port = server.options.http_listen
     try:
         with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 def get_json(server, path: str) -> tuple[int, dict]:

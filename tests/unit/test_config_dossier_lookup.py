@@ -39,7 +39,7 @@ def test_the_commented_example_block_is_valid_once_uncommented():
     lines = [re.sub(r"^# ?", "", line) for line in block.splitlines() if re.match(r"# ?(\[dossier_lookup\]|[a-z_]+ = )", line)]
     uncommented = tomllib.loads("\n".join(lines))
     assert set(uncommented["dossier_lookup"]) == {"per_minute", "burst", "not_found_cost", "max_verify_failures",
-                                                  "verify_window_minutes", "max_verify_failures_per_day"}
+                                                  "verify_window_minutes", "max_verify_failures_per_day", "max_verify_failures_total"}
     assert cfg.parse({**RAW, **uncommented}).dossier_lookup == cfg.DossierLookup()  # the example shows the defaults
 
 

@@ -25,10 +25,10 @@ def test_masked_name_does_not_contain_the_given_name():
     assert "An" not in mask_name("Nguyễn Văn An").split()
 
 
-def test_mask_code_hides_the_agency_and_half_of_an_office_code():
-    assert mask_code("000.17.22.H56-210531-0001") == "…-210531-0001"
-    assert mask_code("HS-2026-000123") == "…000123"
-    assert mask_code("AB12") == "…12"
+def test_mask_code_hides_the_agency_the_date_and_most_of_an_office_code():
+    assert mask_code("000.17.22.H56-210531-0001") == "…-0001"
+    assert mask_code("HS-2026-000123") == "…0123"
+    assert mask_code("AB12") == "…2"
 
 
 @pytest.mark.parametrize(("value", "digits"), [
