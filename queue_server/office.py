@@ -23,7 +23,7 @@ import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +60,7 @@ class Outbound:
     payload: dict[str, Any] | str
     retain: bool = False
     qos: int = 1
+    request: int | None = None  # the index in its batch of the request this replies to
 
     def encoded(self) -> bytes:
         return self.payload.encode() if isinstance(self.payload, str) else p.dumps(self.payload)
@@ -68,6 +69,10 @@ class Outbound:
 def new_token() -> str:
     """128 random bits, URL-safe: unguessable and unrelated to the ticket number."""
     return secrets.token_urlsafe(16)
+
+
+def _device_id(device: str | Device) -> str:
+    return device.id if isinstance(device, Device) else device
 
 
 class RefusalMemory:
@@ -172,8 +177,12 @@ class Office:
 
     # --- entry points -----------------------------------------------------------
 
-    def handle_batch(self, messages: Iterable[tuple[str, bytes]]) -> list[Outbound]:
-        """Handle (device, payload) requests as one transaction; return what to publish. Never raises."""
+    def handle_batch(self, messages: Iterable[tuple[str | Device, bytes]]) -> list[Outbound]:
+        """Handle (device, payload) requests as one transaction; return what to publish. Never raises.
+
+        A device is its id (looked up in the configuration) or, for requests made inside the
+        server (web pages), a Device the caller vouches for. Replies carry the index of the
+        request they answer."""
         batch = list(messages)
         try:
             return self._handle_batch(batch)
@@ -182,13 +191,13 @@ class Office:
             self.failures += 1
             self._resync()
         out: list[Outbound] = []
-        for message in batch:  # a batch of one too: it may have failed after its commit
+        for index, message in enumerate(batch):  # a batch of one too: it may have failed after its commit
             try:
-                out += self._handle_batch([message])
+                out += [replace(o, request=index) if o.request is not None else o for o in self._handle_batch([message])]
             except Exception:
-                log.exception("request from %s failed on its own; answered internal_error", message[0])
+                log.exception("request from %s failed on its own; answered internal_error", _device_id(message[0]))
                 self._resync()
-                out.append(self._internal_error(*message))
+                out.append(replace(self._internal_error(*message), request=index))
         return out + self.retained_state()  # what failed may have been the publishing
 
     def tick(self) -> list[Outbound]:
@@ -231,10 +240,10 @@ class Office:
 
     # --- one batch --------------------------------------------------------------
 
-    def _handle_batch(self, batch: list[tuple[str, bytes]]) -> list[Outbound]:
+    def _handle_batch(self, batch: list[tuple[str | Device, bytes]]) -> list[Outbound]:
         now = self.clock.now()
         pending: list[Pending] = []
-        answers: list[tuple[str, dict[str, Any]]] = []
+        answers: list[tuple[str, dict[str, Any]]] = []  # (device id, reply) in request order
         in_batch: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
         rollover = roll_day(self.state, self.config, now)
         if rollover:
@@ -242,17 +251,17 @@ class Office:
             pending.append(Pending(rollover, None, None, None))
         for device, payload in batch:
             reply, item = self._handle_one(device, payload, now, in_batch)
-            answers.append((device, reply))
+            answers.append((_device_id(device), reply))
             if item is not None:
                 pending.append(item)
                 if item.request_id and item.digest:
-                    in_batch[(device, item.request_id)] = (reply, item.digest)
+                    in_batch[(_device_id(device), item.request_id)] = (reply, item.digest)
         if pending:
             with metrics.COMMIT_SECONDS.time():
                 self.store.commit(self.state, pending, now)
             if rollover:
                 self.store.forget_old_requests(now)  # a server may run for months without a restart
-        out = [Outbound(self.topics.res(device), reply) for device, reply in answers]
+        out = [Outbound(self.topics.res(device), reply, request=i) for i, (device, reply) in enumerate(answers)]
         out += self._publications([ev for item in pending for ev in item.events], now)
         return out
 
@@ -274,14 +283,15 @@ class Office:
     # --- one request ----------------------------------------------------------------
 
     def _handle_one(
-        self, device: str, payload: bytes, now: datetime, in_batch: dict[tuple[str, str], tuple[dict[str, Any], str]]
+        self, who: str | Device, payload: bytes, now: datetime, in_batch: dict[tuple[str, str], tuple[dict[str, Any], str]]
     ) -> tuple[dict[str, Any], Pending | None]:
+        device = _device_id(who)
         try:
             request = p.parse_request(payload)
         except p.ProtocolError as err:
             log.warning("bad request from %s: %s %s", device, err.code, err.params)
             return self._error(self._salvage_id(payload), err.code, **err.params), None
-        spec = self.config.devices.get(device)
+        spec = who if isinstance(who, Device) else self.config.devices.get(device)
         if spec is None:
             log.warning("request from undeclared device %s", device)
             return self._error(request.id, "unknown_device", device=device), None

@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,9 @@ from motcua import protocol as p
 from motcua.broker_url import BrokerURL
 from motcua.client import disable_nagle
 from motcua.clock import Clock, SystemClock
+from queue_server import inbox
 from queue_server.broker import EmbeddedBroker
-from queue_server.config import OfficeConfig
+from queue_server.config import Device, OfficeConfig
 from queue_server.live import LiveHub
 from queue_server.office import Office, Outbound
 from queue_server.store import Store
@@ -53,7 +55,7 @@ class QueueServer:
         self.clock = clock or SystemClock()
         self.topics = p.Topics(config.id, config.topic_prefix)
         self.hub = LiveHub(self.topics.base)  # what browsers follow (queue_server/web/stream.py)
-        self.inbox: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
+        self.inbox: queue.Queue[inbox.Message] = queue.Queue()
         self.notifier = Notifier()
         self.connected = threading.Event()
         self.stopping = threading.Event()
@@ -114,7 +116,7 @@ class QueueServer:
         self.stopping.set()
         self.notifier.stopping()
         if self._worker:
-            self.inbox.put(("stop", None, None))
+            self.inbox.put(inbox.Stop())
             self._worker.join(10)
         if hasattr(self, "client"):
             self.client.publish(self.topics.status(p.SERVER_DEVICE_ID), p.OFFLINE, qos=1, retain=True)
@@ -159,7 +161,7 @@ class QueueServer:
         disable_nagle(client)
         client.subscribe([(self.topics.all_requests, 1), (self.topics.all_status, 1)])
         # Retained state must be republished on every connect (the embedded broker forgets it).
-        self.inbox.put(("republish", None, None))
+        self.inbox.put(inbox.Republish())
         self.connected.set()
         log.info("connected to MQTT broker %s", self.broker_url)
 
@@ -171,11 +173,11 @@ class QueueServer:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         device = self.topics.device_of(msg.topic, "req")
         if device is not None:
-            self.inbox.put(("req", device, msg.payload))
+            self.inbox.put(inbox.DeviceRequest(device, msg.payload))
             return
         device = self.topics.device_of(msg.topic, "status")
         if device is not None and device != p.SERVER_DEVICE_ID:
-            self.inbox.put(("presence", device, msg.payload))
+            self.inbox.put(inbox.Presence(device, msg.payload))
 
     def _publish(self, items: list[Outbound]) -> None:
         for item in items:
@@ -202,15 +204,15 @@ class QueueServer:
                     items.append(self.inbox.get_nowait())
                 except queue.Empty:
                     break
-            requests = [(device, payload) for kind, device, payload in items if kind == "req"]
-            for kind, device, payload in items:
-                if kind == "presence":
-                    self.office.note_presence(device, payload)
+            requests = [m for m in items if isinstance(m, inbox.DeviceRequest | inbox.LocalRequest)]
+            for message in items:
+                if isinstance(message, inbox.Presence):
+                    self.office.note_presence(message.device, message.payload)
             try:
                 if requests:
-                    self._publish(self.office.handle_batch(requests))
+                    self._publish(self._answer(requests, self.office.handle_batch([(m.device, m.payload) for m in requests])))
                     self.handled += len(requests)
-                if any(kind == "republish" for kind, _, _ in items):
+                if any(isinstance(m, inbox.Republish) for m in items):
                     self._publish(self.office.tick())
                     self._publish(self.office.retained_state())
                     self.client.publish(self.topics.status(p.SERVER_DEVICE_ID), p.ONLINE, qos=1, retain=True)
@@ -218,8 +220,28 @@ class QueueServer:
                 log.exception("failed to handle a batch of %d messages", len(items))
             self._refresh_snapshot()
             self.notifier.pet()
-            if any(kind == "stop" for kind, _, _ in items):
+            if any(isinstance(m, inbox.Stop) for m in items):
                 return
+
+    @staticmethod
+    def _answer(requests: list[inbox.DeviceRequest | inbox.LocalRequest], out: list[Outbound]) -> list[Outbound]:
+        """Hand local requests their replies; everything else is for MQTT and the pages."""
+        published = []
+        for item in out:
+            asked = requests[item.request] if item.request is not None else None
+            if isinstance(asked, inbox.LocalRequest):
+                if not asked.reply.done():
+                    asked.reply.set_result(item.payload)  # type: ignore[arg-type]
+            else:
+                published.append(item)
+        return published
+
+    def request(self, device: Device, op: str, request_id: str | None = None, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
+        """Act as `device` from inside the server (a web page): same authorisation, engine and
+        durability as an MQTT request; returns the reply after the commit. Thread-safe."""
+        message = inbox.LocalRequest(device, p.dumps({"id": request_id or uuid.uuid4().hex, "op": op, **fields}))
+        self.inbox.put(message)
+        return message.reply.result(timeout)
 
     def _refresh_snapshot(self) -> None:
         office = self.office
