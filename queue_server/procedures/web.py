@@ -11,6 +11,8 @@ from flask import Flask, Response, request, send_from_directory
 
 from motcua import i18n
 from queue_server.procedures import db as pdb
+from queue_server.procedures import lookup
+from queue_server.procedures.kiosk_api import register_kiosk_routes
 from queue_server.procedures.model import CODE_RE, FORM_FILE_RE
 from queue_server.procedures.search import MAX_LIMIT, ProcedureSearch
 from queue_server.store import open_connection
@@ -63,11 +65,11 @@ def register_web(app: Flask, server: QueueServer) -> None:
         except ValueError:
             return _error(400, "bad_request", "{} ({})".format(*i18n.pair("procedures.error.bad_limit")))
         limit = max(1, min(limit, MAX_LIMIT))
-        results = searcher().search(text, limit)
-        for r in results:
-            r["service_name"] = service_name(r["service"])
-            r["url"] = f"/api/procedures/{r['code']}"
-        return _json({"query": text, "count": len(results), "results": results})
+        # Kiosk answers (lookup.py): results, or "handled elsewhere", "not found" (recorded), "empty catalogue".
+        today = server.clock.now().astimezone(server.config.tz).date().isoformat()
+        return _json(lookup.answer(searcher(), text, limit, service_name, today))
+
+    register_kiosk_routes(app, lambda: searcher().db, {code: s.name for code, s in server.config.services.items()})
 
     @app.get("/api/procedures/<code>")
     def procedure_detail(code: str) -> Response:
