@@ -270,3 +270,16 @@ def test_settings_read_usb_ids_paper_widths_and_models():
     assert (settings.vendor_id, settings.product_id, settings.dots) == (0x04B8, 0x0202, 384)
     assert PrinterSettings(width_dots=512).dots == 512 and PrinterSettings().dots == 576
     assert set(BACKENDS) == {"usb", "serial", "network", "simulated"}
+
+
+def test_the_example_hardware_configuration_is_valid():
+    import tomllib
+    from pathlib import Path
+
+    from kiosk.scanning import ScannerSettings
+
+    example = tomllib.loads((Path(__file__).resolve().parents[2] / "firmware_config" / "kiosk-hardware.example.toml").read_text())
+    printer = PrinterSettings.from_mapping(example["printer"])
+    printer.require_connection()
+    assert printer.connection == "usb" and printer.vendor_id == 0x04B8 and printer.dots == 576
+    assert ScannerSettings.from_mapping(example["scanner"]).connection == "evdev"
