@@ -4,7 +4,7 @@
     try:
         printer.print_ticket(render_ticket(ticket, office_name, qr_text, printer.width_dots))
     except PrinterError as exc:
-        ...  # show the number on screen; send device.status {state: exc.state}
+        ...  # show the number on screen; client.request("device.status", **exc.status_fields())
     printer.status()  # "ok", "paper_low", "no_paper", "cover_open", "offline", "unknown" or "error"
 
 Backends: `usb` (usb.py), `serial` (serial_port.py), `network` (network.py), all python-escpos, and
@@ -19,7 +19,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from kiosk.printing.base import EscposPrinter, Printer, PrinterError
+from kiosk.printing.base import EscposPrinter, Printer, PrinterError, status_fields
 from kiosk.printing.settings import PrinterSettings, PrinterSettingsError
 from kiosk.printing.simulated import SimulatedPrinter
 
@@ -50,4 +50,4 @@ def open_printer(settings: PrinterSettings | Mapping[str, Any] | None, simulate:
 
 
 __all__ = ["BACKENDS", "EscposPrinter", "Printer", "PrinterError", "PrinterSettings", "PrinterSettingsError",
-           "SimulatedPrinter", "open_printer"]
+           "SimulatedPrinter", "open_printer", "status_fields"]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ESC_INIT = b"\x1b@"
+MAX_DETAIL = 200  # the contract's limit for short texts
 
 
 class PrinterError(RuntimeError):
@@ -30,6 +31,17 @@ class PrinterError(RuntimeError):
         super().__init__(f"{state}: {detail}" if detail else state)
         self.state = state
         self.detail = detail
+
+    def status_fields(self) -> dict[str, Any]:
+        return status_fields(self.state, self.detail)
+
+
+def status_fields(state: str, detail: str | None = None) -> dict[str, Any]:
+    """The body of the `device.status` request that reports the printer's state (protocol.DeviceStatus)."""
+    fields: dict[str, Any] = {"component": "printer", "state": state}
+    if detail:
+        fields["detail"] = detail[:MAX_DETAIL]
+    return fields
 
 
 @runtime_checkable

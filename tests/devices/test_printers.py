@@ -283,3 +283,38 @@ def test_the_example_hardware_configuration_is_valid():
     printer.require_connection()
     assert printer.connection == "usb" and printer.vendor_id == 0x04B8 and printer.dots == 576
     assert ScannerSettings.from_mapping(example["scanner"]).connection == "evdev"
+
+
+def test_printer_faults_reach_the_server_as_device_status(start_server, pty_printer, ticket):
+    """What the kiosk does: read the printer, report it with device.status, and the server keeps it."""
+    import sqlite3
+
+    from kiosk.printing import status_fields
+    from motcua.client import DeviceClient
+
+    server = start_server()
+    printer = serial(pty_printer)
+    try:
+        with DeviceClient(server.broker_url, server.config.id, "kiosk-01") as client:
+            pty_printer.state = "cover_open"
+            with pytest.raises(PrinterError) as raised:
+                printer.print_ticket(ticket)
+            assert client.request("device.status", **raised.value.status_fields())["ok"] is True
+            pty_printer.state = "paper_low"
+            assert client.request("device.status", **status_fields(printer.status(), "x" * 500))["ok"] is True
+    finally:
+        printer.close()
+    with sqlite3.connect(server.db_path) as db:
+        rows = db.execute("SELECT device, component, state, length(detail) FROM device_status").fetchall()
+    assert rows == [("kiosk-01", "printer", "paper_low", 200)]
+
+
+def test_every_printer_state_has_words_for_the_kiosk_screen():
+    from motcua import i18n
+
+    for lang in i18n.LANGUAGES:
+        catalog = i18n.catalog(lang)
+        for state in DEVICE_STATES:
+            assert f"kiosk_print.state.{state}" in catalog, (lang, state)
+            if state != "ok":
+                assert f"kiosk_print.advice.{state}" in catalog, (lang, state)
