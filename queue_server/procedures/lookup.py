@@ -12,6 +12,8 @@ Messages come in Vietnamese (`message`) and English (`message_en`) from the cata
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +23,8 @@ from queue_server.procedures import misses
 from queue_server.procedures.elsewhere import ELSEWHERE, ElsewhereTable
 from queue_server.procedures.folding import fold, fold_words
 from queue_server.procedures.search import LEXICON, MAX_QUERY_CHARS, ProcedureSearch
+
+log = logging.getLogger(__name__)
 
 OUTCOMES = ("found", "elsewhere", "not_found", "empty_catalogue", "empty_query")
 
@@ -70,7 +74,10 @@ def answer(search: ProcedureSearch, text: str, limit: int = 10, service_name: Ca
     elif not results:
         body.update(_said("not_found", query=text.strip()[:80]))
         if today:
-            misses.record(search.db, text, today)
+            try:
+                misses.record(search.db, text, today)
+            except sqlite3.Error:  # a count lost is fine; the citizen's answer must not fail for it
+                log.exception("could not record an unanswered procedure query")
     for r in results:
         r["service_name"] = service_name(r["service"]) if service_name else None
         r["url"] = f"/api/procedures/{r['code']}"

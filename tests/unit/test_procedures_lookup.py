@@ -177,3 +177,18 @@ def test_the_elsewhere_table_is_folded_and_names_post_2025_agencies():
         assert entry.phrases and all(p == " ".join(fold_words(p)) for p in entry.phrases)
     assert ELSEWHERE.match(fold_words("đăng ký thường trú"))[0].topic == "residence"
     assert ELSEWHERE.match(fold_words("tam")) is None  # whole words only
+
+
+def test_a_busy_database_loses_the_count_not_the_answer(search):
+    import sqlite3
+
+    other = sqlite3.connect(search.cache_key, isolation_level=None)
+    search.db.execute("PRAGMA busy_timeout = 50")
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the server's worker holds the write lock
+        body = lookup.answer(search, "the bao hiem y te", 10, None, DAY)
+        assert body["outcome"] == "not_found" and body["message"]
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert misses.listing(search.db) == []
