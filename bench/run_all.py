@@ -13,6 +13,7 @@ BENCHES = {
     "procedure_search": "bench_procedure_search.py",
     "dossier_lookup": "bench_dossier_lookup.py",
     "live_push": "bench_live_push.py",
+    "ticket_print": "bench_ticket_print.py",
 }
 
 

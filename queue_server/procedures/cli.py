@@ -105,19 +105,55 @@ def search_command(config_path: str | None, data_dir: str, text: str, limit: int
 
     Example: motcua procedures search "dang ky khai sinh"
     """
-    from queue_server.procedures.search import search_text
+    from queue_server.procedures import lookup
+    from queue_server.procedures.search import ProcedureSearch
 
-    with _catalogue(config_path, data_dir) as (_, db, db_path):
-        results = search_text(db, str(db_path), text, limit)
+    with _catalogue(config_path, data_dir) as (config, db, db_path):
+        services = {code: service.name for code, service in config.services.items()}
+        # As the kiosk is answered (outcome, "handled elsewhere"...), without recording the query: this is a test.
+        body = lookup.answer(ProcedureSearch(db, str(db_path)), text, limit, services.get)
     if as_json:
-        click.echo(json.dumps({"query": text, "results": results}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
-    if not results:
-        click.echo("{} ({}).".format(*i18n.pair("procedures.cli.no_results")))
+    if body["outcome"] != "found":
+        click.echo(body["message"])
+        if body.get("hint"):
+            click.echo(body["hint"])
         return
-    for r in results:
+    for r in body["results"]:
         service = f"  [{r['service']}]" if r["service"] else ""
         click.echo(f"{r['code']:<22} {r['name']}{service}")
+
+
+@procedures.command("misses")
+@config_option
+@data_option
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000), help="Số câu tối đa.")
+@click.option("--clear", is_flag=True, help="Xóa danh sách (sau khi đã bổ sung từ đồng nghĩa).")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+def misses_command(config_path: str | None, data_dir: str, limit: int, clear: bool, as_json: bool) -> None:
+    """Câu tra cứu tại kiosk không tìm thấy thủ tục, hỏi nhiều nhất trước (unanswered kiosk queries).
+
+    Dùng để bổ sung từ đồng nghĩa vào queue_server/procedures/synonyms.json. Chỉ lưu câu đã bỏ dấu, số lần,
+    ngày đầu và ngày cuối; dãy từ 3 chữ số trở lên được thay bằng #.
+
+    Example: motcua procedures misses --limit 20
+    """
+    from queue_server.procedures import misses
+
+    with _catalogue(config_path, data_dir) as (_, db, _path):
+        if clear:
+            click.echo(_vi("procedures.cli.misses_cleared", count=misses.clear(db)))
+            return
+        rows = misses.listing(db, limit)
+    if as_json:
+        click.echo(json.dumps({"misses": rows}, ensure_ascii=False, indent=2))
+    elif not rows:
+        click.echo("{} ({}).".format(*i18n.pair("procedures.cli.misses_none")))
+    else:
+        click.echo(_vi("procedures.cli.misses_header"))
+        for row in rows:
+            click.echo(f"{row['count']:>6}  {row['last_day']}  {row['query']}")
 
 
 def describe(p: dict[str, Any], service_name: str | None = None, counters: list[str] | None = None) -> str:

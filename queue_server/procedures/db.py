@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
+from queue_server.procedures import misses
 from queue_server.procedures.folding import fold
 from queue_server.procedures.model import Procedure
 from queue_server.store import migrate_component, open_connection
@@ -32,6 +33,7 @@ MIGRATIONS: list[list[str]] = [
         # Folded text only (see folding.py); rowid = procedures.id.
         "CREATE VIRTUAL TABLE procedure_search USING fts5(name, field, agency, documents, steps, tokenize = 'unicode61')",
     ],
+    misses.MIGRATION,  # kiosk queries that found nothing (misses.py)
 ]
 
 # bm25 weights in the column order above: the name counts most, then the field of work.
@@ -130,3 +132,9 @@ def find_code(db: sqlite_utils.Database, text: str) -> int | None:
 def count(db: sqlite_utils.Database, active_only: bool = True) -> int:
     sql = "SELECT COUNT(*) FROM procedures" + (" WHERE active = 1" if active_only else "")
     return db.execute(sql).fetchone()[0]
+
+
+def active_procedures(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every active procedure in full, by code (the kiosk's offline copy)."""
+    rows = db.execute("SELECT data FROM procedures WHERE active = 1 ORDER BY code").fetchall()
+    return [{**json.loads(row[0]), "active": True} for row in rows]

@@ -401,7 +401,3 @@ def _rank_key(terms: list[Term], name: str, score: float, phrase_anywhere: bool,
     return (tier, -covered, corrected, 0 if exact else 1, 0 if position >= 0 else 1, 1 if variant else 0, -optional,
             0 if position == 0 else 1, extra, score)
 
-
-def search_text(db: sqlite_utils.Database, cache_key: str, text: str, limit: int = 10) -> list[dict[str, Any]]:
-    """One-off search (CLI); the web keeps a ProcedureSearch per thread."""
-    return ProcedureSearch(db, cache_key).search(text, limit)

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, send_from_directory
 
 from queue_server.procedures import db as pdb
+from queue_server.procedures import lookup
+from queue_server.procedures.kiosk_api import register_kiosk_routes
 from queue_server.procedures.model import CODE_RE, FORM_FILE_RE
 from queue_server.procedures.search import MAX_LIMIT, ProcedureSearch
 from queue_server.web.errors import ApiError
@@ -43,11 +45,13 @@ def procedure_search() -> Response:
 
     text = request.args.get("q", "")
     limit = int_arg("limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT, cap=True)
-    results = _searcher().search(text, limit)
-    for r in results:
-        r["service_name"] = _service_name(r["service"])
-        r["url"] = f"/api/procedures/{r['code']}"
-    return json_response({"query": text, "count": len(results), "results": results})
+    # Kiosk answers (lookup.py): results, or "handled elsewhere", "not found" (recorded), "empty catalogue".
+    server = office()
+    today = server.clock.now().astimezone(server.config.tz).date().isoformat()
+    return json_response(lookup.answer(_searcher(), text, limit, _service_name, today))
+
+
+register_kiosk_routes(bp, get_db, lambda: {code: s.name for code, s in office().config.services.items()})
 
 
 @bp.get("/api/procedures/<code>")

@@ -83,3 +83,34 @@ def test_national_format_and_no_retire_missing(tmp_path):
 def test_wrong_format_option_is_refused(tmp_path):
     result = run_cli("procedures", "import", str(SAMPLE), "--format", "xml", "--data", str(tmp_path / "data"))
     assert result.returncode == 2 and "xml" in result.stderr
+
+
+def test_search_says_where_to_go_and_misses_lists_what_kiosks_did_not_find(tmp_path):
+    from queue_server.procedures import db as pdb
+    from queue_server.procedures import misses
+    from queue_server.store import Store
+
+    data = str(tmp_path / "data")
+    empty = run_cli("procedures", "search", "dang ky khai sinh", "--data", data)
+    assert empty.returncode == 0 and "chưa được nhập" in empty.stdout and "motcua procedures import" in empty.stdout
+    assert run_cli("procedures", "import", str(SAMPLE), "--data", data).returncode == 0
+    elsewhere = run_cli("procedures", "search", "dang ky tam tru", "--data", data)
+    assert elsewhere.returncode == 0 and "Công an cấp xã" in elsewhere.stdout and "kết hôn" not in elsewhere.stdout
+    as_json = json.loads(run_cli("procedures", "search", "ly hon", "--data", data, "--json").stdout)
+    assert as_json["outcome"] == "elsewhere" and as_json["elsewhere"]["topic"] == "divorce"
+
+    none = run_cli("procedures", "misses", "--data", data)
+    assert none.returncode == 0 and "Chưa có" in none.stdout  # the CLI's own searches are not recorded
+    store = Store.in_dir(data, "ubnd-huyen-demo")
+    store.close()
+    db = pdb.open_db(store.path)
+    misses.record(db, "Thẻ bảo hiểm y tế", "2026-12-02")
+    misses.record(db, "the bao hiem y te", "2026-12-03")
+    db.close()
+    listed = run_cli("procedures", "misses", "--data", data)
+    assert listed.returncode == 0 and "     2  2026-12-03  the bao hiem y te" in listed.stdout
+    rows = json.loads(run_cli("procedures", "misses", "--data", data, "--json").stdout)["misses"]
+    assert rows == [{"query": "the bao hiem y te", "count": 2, "first_day": "2026-12-02", "last_day": "2026-12-03"}]
+    cleared = run_cli("procedures", "misses", "--clear", "--data", data)
+    assert cleared.returncode == 0 and "1" in cleared.stdout
+    assert json.loads(run_cli("procedures", "misses", "--data", data, "--json").stdout)["misses"] == []

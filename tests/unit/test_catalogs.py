@@ -18,7 +18,7 @@ from motcua import i18n
 from queue_server.dossiers.model import STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
-FEATURE_DIRS = ("queue_server/dossiers", "queue_server/procedures")
+FEATURE_DIRS = ("queue_server/dossiers", "queue_server/procedures", "kiosk/printing", "kiosk/scanning")
 
 # Marks Vietnamese letters carry: grave, acute, tilde, hook above, dot below; circumflex, breve, horn.
 VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
