@@ -48,6 +48,7 @@ class _Line:
     number: str
     counter_name: str
     at: datetime
+    seq: int  # arrival order: calls within one second (the payload's precision) keep their order
 
 
 class MainBoard:
@@ -58,6 +59,11 @@ class MainBoard:
         self.counters = counters
         self.line_format = line_format
         self._lines: dict[str, _Line] = {}
+        self._seq = 0
+
+    def _put(self, counter: str, number: str, name: str, at: datetime) -> None:
+        self._seq += 1
+        self._lines[counter] = _Line(number, name, at, self._seq)
 
     def _serves(self, counter: str) -> bool:
         return not self.counters or counter in self.counters
@@ -69,7 +75,7 @@ class MainBoard:
         old = self._lines.get(call.counter)
         if old and old.at > at:
             return False  # an older call delivered late
-        self._lines[call.counter] = _Line(call.number, call.counter_name, at)
+        self._put(call.counter, call.number, call.counter_name, at)
         return True
 
     def on_counter(self, state: CounterShown) -> bool:
@@ -80,9 +86,9 @@ class MainBoard:
             return self._lines.pop(state.counter, None) is not None
         if old and old.number == state.ticket:
             return False
-        self._lines[state.counter] = _Line(state.ticket, state.name, state.updated_at or _EPOCH)
+        self._put(state.counter, state.ticket, state.name, state.updated_at or _EPOCH)
         return True
 
     def lines(self) -> list[str]:
-        ordered = sorted(self._lines.values(), key=lambda line: line.at, reverse=True)[:self.max_lines]
+        ordered = sorted(self._lines.values(), key=lambda line: (line.at, line.seq), reverse=True)[:self.max_lines]
         return [self.line_format.format(number=line.number, counter_name=line.counter_name) for line in ordered]

@@ -13,7 +13,7 @@ def unaccented(text: str) -> str:
     text = "".join(_ASCII.get(ch, ch) for ch in unicodedata.normalize("NFC", text))
     text = text.replace("Đ", "D").replace("đ", "d")
     stripped = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-    return "".join(ch if " " <= ch <= "~" else "?" for ch in stripped)
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in stripped if ch.isprintable())
 
 
 def board_text(text: str, diacritics: bool, width: int = 0) -> str:
