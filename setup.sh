@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 VENV=${MOTCUA_VENV:-.venv}
 PY=${PYTHON:-python3}
-APT_TEST_PACKAGES=(mosquitto)
+APT_TEST_PACKAGES=(mosquitto espeak-ng sox)  # sox: measures the voice's WAVs in tests
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +34,17 @@ def _voice_settings(config_path: str | None, device: str | None, **overrides: An
     return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def _run_until_signal(stop: Any) -> None:
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
+def _run_until_signal(box: Any) -> None:
+    """Start a device and run it until SIGTERM or Ctrl+C, even while it still waits for the broker."""
+    signal.signal(signal.SIGTERM, lambda *_: box.stopping.set())
     try:
-        while not done.wait(1.0):
-            pass
+        if box.start():
+            while not box.stopping.wait(1.0):
+                pass
     except KeyboardInterrupt:
         pass
     finally:
-        stop()
+        box.stop()
 
 
 @click.command()
@@ -80,8 +80,7 @@ def voice(config_path: str | None, broker: str, device: str, output: str | None,
     served = ", ".join(settings.counters) or "every counter"
     click.echo(f"motcua voice {device}: {served}; voice {voices.preferred.name if voices.preferred else voices.fallback.name}"
                f" (fallback {voices.fallback.name}); output {sink.description}", err=True)
-    if box.start():
-        _run_until_signal(box.stop)
+    _run_until_signal(box)
 
 
 @click.command()
@@ -236,5 +235,4 @@ def led(config_path: str | None, broker: str, device: str, port: str | None, pro
     box = LedDevice(office, parse_broker_option(broker), device, board, encoder, link, width)  # type: ignore[arg-type]
     kind = f"counter board of {counter}" if counter else "main board"
     click.echo(f"motcua led {device}: {kind}, protocol {protocol_name}, {'simulated' if simulate else port}", err=True)
-    if box.start():
-        _run_until_signal(box.stop)
+    _run_until_signal(box)

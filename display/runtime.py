@@ -13,6 +13,14 @@ log = logging.getLogger(__name__)
 MAX_DETAIL = 200  # the contract's limit on a text field
 
 
+def close_client(client: DeviceClient) -> None:
+    """Say "offline" and disconnect; DeviceClient.close raises when the broker was never reached."""
+    try:
+        client.close()
+    except RuntimeError:  # paho: "the client is not currently connected"
+        client.client.loop_stop()
+
+
 def connect_until_stopped(client: DeviceClient, stopping: threading.Event, retry_seconds: float = 3.0) -> bool:
     """Connect, retrying while the broker is down (a display box may boot before the server's box)."""
     while not stopping.is_set():
@@ -57,7 +65,7 @@ class StatusReporter:
         with self._changed:
             self._stopping = True
             self._changed.notify_all()
-        self._thread.join(5)
+        self._thread.join(1)  # a request in flight is harmless: the thread is a daemon
 
     def _run(self) -> None:
         while True:
@@ -71,6 +79,10 @@ class StatusReporter:
             fields = {"state": state, "component": self.component}
             if detail:
                 fields["detail"] = detail
+            if not self.client.client.is_connected():  # paho reconnects by itself; ask again in a moment
+                with self._changed:
+                    self._changed.wait(1.0)
+                continue
             try:
                 reply = self.client.request("device.status", timeout=5, retries=0, **fields)
             except (RequestTimeout, OSError):

@@ -10,7 +10,7 @@ from display.led.link import SerialLink
 from display.led.protocols import FrameEncoder
 from display.led.text import board_text
 from display.payloads import PayloadError, parse_call, parse_counter_state
-from display.runtime import StatusReporter, connect_until_stopped
+from display.runtime import StatusReporter, close_client, connect_until_stopped
 from motcua.broker_url import BrokerURL
 from motcua.client import DeviceClient
 from motcua.settings import OfficeRef
@@ -49,7 +49,7 @@ class LedDevice:
         self.link.stop()
         if self.status:
             self.status.stop()
-        self.client.close()
+        close_client(self.client)
 
     def frame(self) -> bytes:
         lines = [board_text(line, self.encoder.diacritics, self.width) for line in self.board.lines()]

@@ -135,12 +135,11 @@ class SerialLink:
             self._serial = None
 
     def _set_state(self, state: str, detail: str | None) -> None:
-        changed = state != self.state
+        if state != self.state:
+            self.on_state(state, detail)  # before anyone waiting on the state can see it
         with self._changed:
             self.state = state
             self._changed.notify_all()
-        if changed:
-            self.on_state(state, detail)
 
 
 class PrintLink:

@@ -6,7 +6,7 @@ import logging
 import threading
 
 from display.payloads import PayloadError, parse_call, parse_office
-from display.runtime import StatusReporter, connect_until_stopped
+from display.runtime import StatusReporter, close_client, connect_until_stopped
 from display.voice.caller import Announcer
 from display.voice.settings import VoiceSettings
 from display.voice.sinks import AudioSink
@@ -44,7 +44,7 @@ class VoiceDevice:
         self.announcer.stop()
         if self.status:
             self.status.stop()
-        self.client.close()
+        close_client(self.client)
 
     def _on_status(self, state: str, detail: str | None) -> None:
         if self.status:
