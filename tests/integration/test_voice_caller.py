@@ -165,3 +165,40 @@ def test_check_config_warns_about_prefixes_that_sound_alike(tmp_path):
     assert "warning:" in result.stderr and "B" in result.stderr and "pê" in result.stderr
     clean = run_cli("check-config", str(EXAMPLE_CONFIG))
     assert clean.returncode == 0 and "warning" not in clean.stderr
+
+
+@pytest.mark.mosquitto
+def test_voice_box_and_led_board_work_through_mosquitto_with_their_own_passwords_and_the_generated_acl(
+        start_server, tmp_path, config, settings):
+    from display.led.boards import MainBoard
+    from display.led.device import LedDevice
+    from display.led.link import PrintLink
+    from display.led.protocols import LineProtocol
+    from queue_server.mosquitto_acl import render
+    from tests.conftest import MOSQUITTO, Mosquitto
+
+    assert MOSQUITTO, "mosquitto is not installed"
+    workdir = tmp_path / "acl-broker"
+    workdir.mkdir()
+    users = {"motcua-server": "pw-server", "kiosk-01": "pw-kiosk", "quay-01": "pw-quay", "loa-01": "pw-loa", "led-01": "pw-led"}
+    broker = Mosquitto(workdir, users=users, acl=render(config)).start()
+    office = OfficeRef(config.id, config.topic_prefix)
+    sink = MemorySink()
+    frames: list[str] = []
+    voice = VoiceDevice(office, broker.url("loa-01"), "loa-01", settings, Voices(None, EspeakVoice(settings.espeak)), sink)
+    board = LedDevice(office, broker.url("led-01"), "led-01", MainBoard(), LineProtocol(), PrintLink(out=frames.append))
+    try:
+        server = start_server(broker=broker.url("motcua-server"))
+        assert voice.start() and board.start()
+        with DeviceClient(broker.url("kiosk-01"), config.id, "kiosk-01") as kiosk:
+            assert kiosk.request("ticket.issue", service="HT")["ok"]
+        with DeviceClient(broker.url("quay-01"), config.id, "quay-01") as counter:
+            assert counter.request("counter.sign_in", staff="nv-lan")["ok"]
+            assert counter.request("counter.next")["ok"]
+        assert sink.wait_for(lambda played: len(played) == 1 and played[0].closed)
+        wait_until(lambda: "#00:1:1001 -> Quay 1\\r\\n" in frames, what="the main board's frame")
+        wait_until(lambda: {"loa-01/speaker", "led-01/led"} <= set(server.current_snapshot()["devices"]), what="both statuses")
+    finally:
+        voice.stop()
+        board.stop()
+        broker.stop()
