@@ -214,3 +214,38 @@ def test_a_main_board_lists_the_latest_calls_and_is_right_again_after_its_restar
             frame = adapter.read_frame(b"\x04")
     finally:
         again.stop()
+
+
+def test_the_led_command_runs_against_a_server_and_names_a_bad_option(start_server):
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from tests.conftest import EXAMPLE_CONFIG, ROOT, run_cli
+
+    bad = run_cli("led", "--device", "led-01", "--simulate", "--protocol", "alpha", "--set", "address=XYZ", "--config", str(EXAMPLE_CONFIG))
+    assert bad.returncode == 2 and "address: two hex digits" in bad.stderr
+    server = start_server()
+    proc = subprocess.Popen([sys.executable, "-m", "motcua", "led", "--device", "led-01", "--simulate", "--protocol", "line",
+                             "--set", "checksum=true", "--config", str(EXAMPLE_CONFIG),
+                             "--broker", f"mqtt://127.0.0.1:{server.broker_url.port}"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    try:
+        assert lines.get(timeout=20).startswith("#00:1:*")  # blank main board first
+        deadline = time.monotonic() + 10
+        while server.current_snapshot()["presence"].get("led-01") != "online":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        with DeviceClient(server.broker_url, server.config.id, "kiosk-01") as kiosk:
+            assert kiosk.request("ticket.issue", service="DD")["ok"]
+        with DeviceClient(server.broker_url, server.config.id, "quay-03") as q3:
+            assert q3.request("counter.sign_in", staff="nv03")["ok"]
+            assert q3.request("counter.next")["ok"]
+        line = lines.get(timeout=10)
+        assert line.startswith("#00:1:2001 -> Quay 3*") and line.endswith("\\r\\n\n")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0

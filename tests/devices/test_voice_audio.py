@@ -174,3 +174,29 @@ def test_an_announcement_is_chime_first_then_the_sentence_as_often_as_configured
     odd = replace(s, call="Mời số {number} đến phòng họp.")
     done = Announcer(odd, Voices(ClipVoice(demo_clips), EspeakVoice(s.espeak)), sink).announce(Call("7", "Q3", "Quầy 3"))
     assert done.voice == "espeak-ng"
+
+
+def test_a_failing_sound_card_is_reported_and_the_caller_keeps_going(monkeypatch, settings):
+    import shutil
+    from dataclasses import replace
+
+    from display.voice.sinks import SinkError, SpeakerSink
+
+    assert shutil.which("play"), "sox's play is needed (apt install sox)"
+    monkeypatch.setenv("AUDIODEV", "motcua-no-such-device")  # a sound card that is not there, on any machine
+    states: list[tuple[str, str | None]] = []
+    s = replace(settings, repeat=1)
+    announcer = Announcer(s, Voices(None, EspeakVoice(s.espeak)), SpeakerSink("play"), on_status=lambda *st: states.append(st))
+    announcer.start()
+    try:
+        with pytest.raises(SinkError, match="player"):
+            announcer.announce(Call("1001", "Q1", "Quầy 1"))
+        assert announcer.submit(Call("1002", "Q1", "Quầy 1", calls=1))
+        assert announcer.idle.wait(20)
+        assert states[0] == ("ok", None) and states[-1][0] == "error" and "player" in (states[-1][1] or "")
+        announcer.sink = MemorySink()  # the technician plugs the speaker back in
+        assert announcer.submit(Call("1003", "Q1", "Quầy 1"))
+        assert announcer.idle.wait(20)
+        assert states[-1] == ("ok", None) and [a.call.number for a in announcer.announced] == ["1003"]
+    finally:
+        announcer.stop()
