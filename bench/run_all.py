@@ -14,6 +14,7 @@ BENCHES = {
     "dossier_lookup": "bench_dossier_lookup.py",
     "live_push": "bench_live_push.py",
     "ticket_print": "bench_ticket_print.py",
+    "displays": "bench_displays.py",
 }
 
 

@@ -649,7 +649,7 @@ class ServiceInfo(Schema):
 class CounterInfo(Schema):
     id: str
     name: str
-    spoken_name: str  # what the loudspeaker says ("Quầy 6 - Ưu tiên" is spoken "quầy số sáu")
+    spoken_name: str  # what the loudspeaker says, if the office set it; empty: "quầy số N" (motcua.speech.counter_words)
     services: list[str]
     priority_only: bool = False
 
@@ -707,7 +707,7 @@ class CallEvent(Schema):
     announce: str
     announce_words: str  # numbers already in Vietnamese words (1.0 voices read this)
     announce_en: str
-    spoken_counter_name: str = ""
+    spoken_counter_name: str = ""  # the counter in words, as said by the server's default voice
     priority: bool = False
 
 

@@ -185,12 +185,20 @@ def mosquitto_acl(config_path: str | None, server_user: str) -> None:
 @click.command("check-config")
 @click.argument("path", type=click.Path(dir_okay=False))
 def check_config(path: str) -> None:
-    """Validate an office configuration file and summarise it."""
+    """Validate an office configuration file and summarise it; warn about prefixes that sound alike."""
+    from motcua.speech import prefix_conflicts
+
     config = _load_config(path)
     click.echo(
         f"{config.id}: {config.name}\n  {len(config.services)} services, {len(config.counters)} counters, "
         f"{len(config.devices)} devices\n  hours: {config.hours_text() or 'always open'}"
     )
+    # Issue 22: a citizen who hears "pê" for "bê" across a noisy hall walks to the wrong counter.
+    warnings, errors = prefix_conflicts({s.code: s.numbering.prefix for s in config.services.values() if s.numbering.prefix})
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
+    if errors:
+        raise click.ClickException("\n".join(errors))
 
 
 @click.command()

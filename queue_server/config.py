@@ -80,11 +80,7 @@ class Counter:
     name: str
     services: tuple[str, ...]
     priority_only: bool = False
-    spoken_name: str = ""  # what the loudspeaker says; default: the name before any " - "
-
-    @property
-    def said(self) -> str:
-        return self.spoken_name or self.name.split(" - ")[0].strip()
+    spoken_name: str = ""  # what the loudspeaker says; empty: "quầy số N" (motcua.speech.counter_words)
 
 
 @dataclass(frozen=True)

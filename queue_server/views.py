@@ -10,7 +10,7 @@ from datetime import datetime
 
 from motcua import i18n
 from motcua import protocol as p
-from motcua.speech import speakable, ticket_words
+from motcua.speech import counter_phrase, counter_words, ticket_words
 from queue_server.config import OfficeConfig
 from queue_server.engine import estimated_wait_seconds, position
 from queue_server.engine.engine import rate_until
@@ -82,7 +82,7 @@ def counter_view(state: OfficeState, config: OfficeConfig, counter: CounterState
     return p.CounterView(
         counter=counter.id,
         name=spec.name,
-        spoken_name=spec.said,
+        spoken_name=spec.spoken_name,
         services=list(spec.services),
         status=counter.status,  # type: ignore[arg-type]
         status_text=i18n.text(f"counter.{counter.status}"),
@@ -143,7 +143,7 @@ def office_view(state: OfficeState, config: OfficeConfig) -> p.OfficeInfo:
             for s in config.services.values()
         ],
         counters=[
-            p.CounterInfo(id=c.id, name=c.name, spoken_name=c.said, services=list(c.services), priority_only=c.priority_only)
+            p.CounterInfo(id=c.id, name=c.name, spoken_name=c.spoken_name, services=list(c.services), priority_only=c.priority_only)
             for c in config.counters.values()
         ],
         priority_groups=[p.PriorityGroupInfo(code=k, name=v) for k, v in config.priority_groups.items()],
@@ -164,15 +164,15 @@ def call_view(state: OfficeState, config: OfficeConfig, call: RecentCall) -> p.C
     ticket = state.tickets[call.ticket_id]
     spec = config.counters[call.counter]
     key = "announce.recall" if call.recall else "announce.call"
-    announce = i18n.text(key, "vi", number=ticket.number, counter_name=spec.name)
-    spoken = i18n.text(key, "vi", number=ticket_words(ticket.number), counter_name=speakable(spec.said))
+    announce = i18n.text(key, "vi", number=ticket.number, counter_name=counter_phrase(spec.id, spec.name, spec.spoken_name))
+    spoken = i18n.text(key, "vi", number=ticket_words(ticket.number), counter_name=counter_words(spec.id, spec.name, spec.spoken_name))
     return p.CallEvent(
         number=ticket.number,
         service=ticket.service,
         service_name=config.services[ticket.service].name,
         counter=call.counter,
         counter_name=spec.name,
-        spoken_counter_name=spec.said,
+        spoken_counter_name=counter_words(spec.id, spec.name, spec.spoken_name),
         recall=call.recall,
         calls=ticket.call_count,
         priority=ticket.priority,
