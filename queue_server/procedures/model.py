@@ -149,7 +149,9 @@ def _text(value: Any, what: str | What, required: bool = False) -> str:
         raise InvalidProcedure(reason("invalid.not_text", what=what))
     # Control and invisible format characters (NUL, ESC, zero-width space...) are never text to show;
     # line breaks are kept: a source may put them inside one step on purpose. Runs of spaces collapse.
-    text = "\n".join(" ".join(_visible(line).split()) for line in str(value).strip().splitlines())
+    # NFC: the same word typed on two keyboards (composed or combining marks) must match, as dossier text does.
+    normalised = unicodedata.normalize("NFC", str(value))
+    text = "\n".join(" ".join(_visible(line).split()) for line in normalised.strip().splitlines())
     if required and not text:
         raise InvalidProcedure(reason("invalid.missing", what=what))
     if len(text) > MAX_TEXT:

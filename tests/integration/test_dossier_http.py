@@ -174,7 +174,7 @@ def test_rate_limit_refuses_after_the_burst_and_recovers_with_time(start_server,
     assert refused.status == 429
     assert refused.headers["Retry-After"] == "3"
     assert refused.json["error"]["code"] == "rate_limited"
-    assert "vui lòng thử lại sau 3 giây" in refused.json["error"]["message"]
+    assert "Vui lòng thử lại sau 3 giây" in refused.json["error"]["message"]
     clock.advance(3)
     assert lookup(server, CODE).status == 200
     clock.advance(60)  # full again
