@@ -69,10 +69,16 @@ def test_a_forbidden_variant_is_found(text, found):
         "Mức độ trực tuyến: Dịch vụ công trực tuyến toàn trình",
         "Phiếu hẹnx",  # whole words only
         "{counter_name} đang đóng.",  # a placeholder that is not a number may open a sentence
+        "{count} bản",  # a label, not a sentence
     ],
 )
 def test_a_correct_text_passes(text):
     assert breaks(text) == []
+
+
+def test_a_sentence_may_open_with_a_number_on_officials_screens_only():
+    assert breaks("100% hồ sơ đúng hạn.", audience="officials") == []
+    assert breaks("100% hồ sơ đúng hạn.", audience="citizens") == ["100%"]
 
 
 def test_officials_screens_may_say_a_bare_so():
