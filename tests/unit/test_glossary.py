@@ -110,3 +110,31 @@ def test_files_added_later_are_found_by_glob(tmp_path):
         ("motcua/i18n/vi/newarea.json newarea.hint", "Xin vui lòng"),
         ("queue_server/web/templates/tv/board.html", "phiếu hẹn"),
     }
+
+
+def test_the_command_line_help_is_in_one_language_english():
+    """docs/vietnamese.md: the CLI's reader is the technician; what it prints for the office stays Vietnamese."""
+    import re
+
+    import click
+
+    from motcua.cli import add_role_commands, cli
+    from tests.unit.test_catalogs import is_vietnamese
+
+    add_role_commands(cli)
+
+    def helps(command: click.Command, path: str):
+        yield path, command.help or ""
+        for param in command.params:
+            yield f"{path} {param.name}", getattr(param, "help", "") or ""
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from helps(sub, f"{path} {name}")
+
+    # A Vietnamese term may be named in parentheses after its English ("Dossiers (hồ sơ)"), and
+    # the product keeps its name.
+    def english_part(text: str) -> str:
+        return re.sub(r"\([^)]*\)", "", text).replace("Một Cửa QMS", "")
+
+    vietnamese = [(where, text) for where, text in helps(cli, "motcua") if any(is_vietnamese(ch) for ch in english_part(text))]
+    assert not vietnamese, vietnamese
