@@ -25,5 +25,6 @@ def test_issued_ticket_is_called_and_announced_to_displays(start_server):
         assert got_call.wait(5)
     assert heard[0]["number"] == "1001"
     assert heard[0]["counter"] == "Q1"
-    assert heard[0]["announce"] == "Xin mời công dân có số 1001 đến Quầy 1"
-    assert heard[0]["announce_words"] == "Xin mời công dân có số một nghìn không trăm linh một đến Quầy một"
+    assert heard[0]["announce"] == "Xin mời công dân có số thứ tự 1001, đến Quầy 1."
+    # The legacy field for devices that build no sentence (the voice box builds its own: display/voice).
+    assert heard[0]["announce_words"] == "Xin mời công dân có số thứ tự một nghìn không trăm linh một, đến Quầy một."
