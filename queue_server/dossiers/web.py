@@ -75,7 +75,7 @@ def register(app: Flask, server: QueueServer) -> None:
     def body() -> dict[str, Any]:
         request.max_content_length = MAX_LOOKUP_BYTES
         if (request.content_length or 0) > MAX_LOOKUP_BYTES:
-            raise LookupRefused.worded(413, "too_large", "error.payload_too_large", limit=MAX_LOOKUP_BYTES)
+            raise LookupRefused.worded(413, "too_large", "dossier.lookup.too_large")
         data = request.get_json(silent=True, force=True) if request.content_length else None
         return data if isinstance(data, dict) else {}
 
@@ -117,7 +117,7 @@ def register(app: Flask, server: QueueServer) -> None:
                           {"WWW-Authenticate": 'Bearer realm="motcua", error="invalid_token"'})
         request.max_content_length = MAX_PUSH_BYTES  # also stops a chunked body that gives no length
         if (request.content_length or 0) > MAX_PUSH_BYTES:
-            return _error(413, "too_large", "error.payload_too_large", limit=MAX_PUSH_BYTES)
+            return _error(413, "too_large", "dossier.sync.too_large", megabytes=MAX_PUSH_BYTES // 1024 // 1024)
         data = request.get_json(silent=True, force=True)
         try:
             items = items_of(data)

@@ -138,3 +138,14 @@ def test_the_command_line_help_is_in_one_language_english():
 
     vietnamese = [(where, text) for where, text in helps(cli, "motcua") if any(is_vietnamese(ch) for ch in english_part(text))]
     assert not vietnamese, vietnamese
+
+
+def test_every_too_large_message_says_it_one_way():
+    """MQTT, the dossier endpoints and the web package refuse an oversized body in the same words."""
+    from motcua import i18n
+
+    for lang, start, words in (("vi", "Dữ liệu gửi lên quá lớn", ""), ("en", "The request", "too large")):
+        catalog = i18n.catalog(lang)
+        keys = [k for k in catalog if "too_large" in k and not k.startswith("procedures.")]  # procedures: a file
+        assert {"error.payload_too_large", "dossier.lookup.too_large", "dossier.sync.too_large"} <= set(keys)
+        assert all(catalog[k].startswith(start) and words in catalog[k] for k in keys), [catalog[k] for k in keys]
