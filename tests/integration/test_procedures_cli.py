@@ -14,14 +14,14 @@ def test_import_search_show(tmp_path):
     data = str(tmp_path / "data")
     imported = run_cli("procedures", "import", str(SAMPLE), "--data", data)
     assert imported.returncode == 0, imported.stderr
-    assert "thêm mới 57" in imported.stdout and "bị từ chối 0" in imported.stdout
+    assert "thêm mới 58" in imported.stdout and "bị từ chối 0" in imported.stdout
     assert (tmp_path / "data" / "motcua.db").is_file()
     assert (tmp_path / "data" / "procedure_forms" / "MAU-HT-001" / "to-khai-dang-ky-khai-sinh.html").is_file()
 
     again = run_cli("procedures", "import", str(SAMPLE), "--data", data, "--json")
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
-    assert report["unchanged"] == 57 and report["created"] == [] and report["rejected"] == []
+    assert report["unchanged"] == 58 and report["created"] == [] and report["rejected"] == []
 
     found = run_cli("procedures", "search", "dang ky khai sinh", "--data", data, "--json", "--limit", "3")
     assert found.returncode == 0, found.stderr
