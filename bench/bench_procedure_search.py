@@ -39,7 +39,7 @@ SAMPLE_SIZE = len(json.loads(SAMPLE.read_text(encoding="utf-8"))["procedures"])
 
 # Qualifiers that real catalogues attach to a base procedure (per case, per level, per subject).
 QUALIFIERS = [
-    "có yếu tố nước ngoài", "cho người Việt Nam định cư ở nước ngoài", "tại cấp xã", "tại cấp huyện", "thực hiện trực tuyến",
+    "có yếu tố nước ngoài", "cho người Việt Nam định cư ở nước ngoài", "tại cấp xã", "tại cấp tỉnh", "thực hiện trực tuyến",
     "cho hộ gia đình, cá nhân", "lần thứ hai trở lên", "đối với trường hợp đặc biệt", "cho đồng bào dân tộc thiểu số",
     "trong khu kinh tế", "ở khu vực biên giới", "theo diện ưu tiên", "liên thông với đăng ký thường trú",
     "liên thông với cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi", "đối với người đang hưởng lương hưu",

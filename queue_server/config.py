@@ -32,6 +32,18 @@ DEFAULT_PRIORITY_GROUPS = {
 }
 
 
+def _span_text(start: time, end: time) -> str:
+    """'sáng 07:00-11:30', 'chiều 13:00-17:00'; a span across midday keeps no part-of-day word."""
+    span = f"{start:%H:%M}-{end:%H:%M}"
+    if end <= time(12, 30):
+        return f"sáng {span}"
+    if start >= time(18, 0):
+        return f"tối {span}"
+    if start >= time(12, 0):
+        return f"chiều {span}"
+    return span
+
+
 class ConfigError(ValueError):
     """The office configuration is wrong; the message names the key."""
 
@@ -183,7 +195,11 @@ class OfficeConfig:
         return any(start <= t < end for start, end in self.hours.get(local.weekday(), ()))
 
     def hours_text(self) -> str:
-        """'Thứ Hai - Thứ Sáu: 07:00-11:30, 13:00-17:00; Thứ Bảy: 07:00-11:30' (runs of equal days joined)."""
+        """The hours as people say them: 'Thứ Hai đến Thứ Sáu: sáng 07:00-11:30, chiều 13:00-17:00; Thứ Bảy: sáng 07:00-11:30'.
+
+        Runs of days with equal hours are joined; no colon precedes the days, so a message can
+        embed the text without a double colon (issue 22).
+        """
         runs: list[list[Any]] = []  # [first day, last day, spans]
         for day, spans in sorted(self.hours.items()):
             if spans and runs and runs[-1][1] == day - 1 and runs[-1][2] == spans:
@@ -192,8 +208,8 @@ class OfficeConfig:
                 runs.append([day, day, spans])
         parts = []
         for first, last, spans in runs:
-            days = WEEKDAY_VI[first] if first == last else f"{WEEKDAY_VI[first]} - {WEEKDAY_VI[last]}"
-            parts.append(f"{days}: " + ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans))
+            days = WEEKDAY_VI[first] if first == last else f"{WEEKDAY_VI[first]} đến {WEEKDAY_VI[last]}"
+            parts.append(f"{days}: " + ", ".join(_span_text(a, b) for a, b in spans))
         return "; ".join(parts)
 
     def counters_serving(self, service: str) -> list[Counter]:

@@ -153,7 +153,7 @@ def import_file(config: Any, db: Any, file: str, source_name: str, as_json: bool
 @with_database
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as the HTTP API gives it.")
-@click.option("--verify", default=None, metavar="DIGITS", help="Last 4 digits of the applicant's ID number or phone: show everything.")
+@click.option("--verify", default=None, metavar="DIGITS", help="Last 4 digits of the applicant's personal identification number or phone: show everything.")
 def status(config: Any, db: Any, code: str, as_json: bool, verify: str | None) -> None:
     """Look a dossier up as a citizen would (the public answer, or everything with --verify).
 

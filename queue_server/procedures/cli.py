@@ -50,7 +50,7 @@ def _catalogue(config_path: str | None, data_dir: str) -> Iterator[tuple[Any, sq
 
 @click.group("procedures")
 def procedures() -> None:
-    """Thủ tục hành chính: nhập danh mục, tra cứu, xem chi tiết (administrative procedures)."""
+    """Administrative procedures (thủ tục hành chính): import a catalogue, search, show one."""
 
 
 @procedures.command("import")
@@ -58,16 +58,18 @@ def procedures() -> None:
 @data_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "national"]), default=None,
-              help="Định dạng tệp; mặc định đoán theo tệp (.csv; JSON có MaTTHC là 'national').")
+              help="File format; guessed by default (.csv is csv; JSON with MaTTHC keys is 'national').")
 @click.option("--retire-missing/--no-retire-missing", default=True, show_default=True,
-              help="Bãi bỏ (ẩn khỏi tra cứu) thủ tục của cùng nguồn không còn trong tệp (tệp là toàn bộ danh mục).")
-@click.option("--source", default=None, help="Tên nguồn; mặc định lấy trong tệp JSON, nếu không có thì là tên tệp.")
-@click.option("--json", "as_json", is_flag=True, help="In báo cáo dạng JSON.")
+              help="Stop showing this source's procedures that the file no longer lists (the file is the whole catalogue); "
+                   "they are kept, hidden, and shown again if a later file lists them.")
+@click.option("--source", default=None, help="Source name; default: the one the JSON file declares, else the file name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def import_command(config_path: str | None, data_dir: str, file: str, fmt: str | None, retire_missing: bool,
                    source: str | None, as_json: bool) -> None:
-    """Nhập danh mục thủ tục từ JSON, CSV hoặc JSON theo CSDL quốc gia (import a catalogue).
+    """Import a procedure catalogue: native JSON, CSV, or the national database's JSON.
 
-    Chạy lại với tệp đã sửa thì chỉ cập nhật thủ tục thay đổi. Mã thoát 2: có dòng bị từ chối.
+    Run again with a corrected file: only changed procedures are written. Exit code 2: some
+    rows were rejected (the report names them, in Vietnamese, for the office).
 
     Example: motcua procedures import queue_server/procedures/sample/catalogue.json
     """
@@ -98,10 +100,10 @@ def import_command(config_path: str | None, data_dir: str, file: str, fmt: str |
 @config_option
 @data_option
 @click.argument("text")
-@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 50), help="Số kết quả tối đa.")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 50), help="At most this many results.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def search_command(config_path: str | None, data_dir: str, text: str, limit: int, as_json: bool) -> None:
-    """Tra cứu thủ tục, có dấu hoặc không dấu; kết quả phù hợp nhất trước (search, best match first).
+    """Search procedures, with or without diacritics; best match first.
 
     Example: motcua procedures search "dang ky khai sinh"
     """
@@ -128,14 +130,14 @@ def search_command(config_path: str | None, data_dir: str, text: str, limit: int
 @procedures.command("misses")
 @config_option
 @data_option
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000), help="Số câu tối đa.")
-@click.option("--clear", is_flag=True, help="Xóa danh sách (sau khi đã bổ sung từ đồng nghĩa).")
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000), help="At most this many queries.")
+@click.option("--clear", is_flag=True, help="Empty the list (after adding synonyms for them).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def misses_command(config_path: str | None, data_dir: str, limit: int, clear: bool, as_json: bool) -> None:
-    """Câu tra cứu tại kiosk không tìm thấy thủ tục, hỏi nhiều nhất trước (unanswered kiosk queries).
+    """Kiosk searches that found no procedure, most asked first.
 
-    Dùng để bổ sung từ đồng nghĩa vào queue_server/procedures/synonyms.json. Chỉ lưu câu đã bỏ dấu, số lần,
-    ngày đầu và ngày cuối; dãy từ 3 chữ số trở lên được thay bằng #.
+    Use them to add synonyms to queue_server/procedures/synonyms.json. Only the folded query, its
+    count and its first and last day are kept; runs of 3 or more digits become #.
 
     Example: motcua procedures misses --limit 20
     """
@@ -195,9 +197,9 @@ def describe(p: dict[str, Any], service_name: str | None = None, counters: list[
 @config_option
 @data_option
 @click.argument("code")
-@click.option("--json", "as_json", is_flag=True, help="In toàn bộ thủ tục dạng JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole procedure as JSON.")
 def show_command(config_path: str | None, data_dir: str, code: str, as_json: bool) -> None:
-    """Xem chi tiết một thủ tục theo mã (show one procedure).
+    """Show one procedure by its code (in Vietnamese, as the kiosk shows it).
 
     Example: motcua procedures show MAU-HT-001
     """

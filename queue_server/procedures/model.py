@@ -33,7 +33,14 @@ DOCUMENT_KIND_ALIASES = {
     "original or copy": "original_or_copy",  # fold() turns '_' into a space
     "ban chinh hoac ban sao": "original_or_copy", "chinh hoac sao": "original_or_copy",
 }
-LEVELS = (1, 2, 3, 4)  # shown as the catalog entries procedures.level.*
+# How a procedure is offered online under Decree 42/2022/NĐ-CP, shown as the catalog entries
+# procedures.level.*: information only, a partly online service, a fully online service.
+LEVELS = ("information", "partial", "full")
+# The levels 1-4 used before Decree 42/2022/NĐ-CP, still found in older catalogues and databases.
+OLD_LEVELS = {1: "information", 2: "information", 3: "partial", 4: "full"}
+# Words a source may write instead (compared folded); checked in this order.
+LEVEL_WORDS = (("toan trinh", "full"), ("mot phan", "partial"), ("thong tin", "information"),
+               ("full", "full"), ("partial", "partial"), ("information", "information"))
 
 
 def document_kind_name(kind: str, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
@@ -41,8 +48,9 @@ def document_kind_name(kind: str, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
     return i18n.text(f"procedures.document_kind.{kind}", lang) if kind in DOCUMENT_KINDS else kind
 
 
-def level_name(level: int | None, lang: str = i18n.DEFAULT_LANGUAGE) -> str | None:
-    """'Mức độ 4 (trực tuyến toàn trình)' for 4; None for no level."""
+def level_name(level: str | int | None, lang: str = i18n.DEFAULT_LANGUAGE) -> str | None:
+    """'Dịch vụ công trực tuyến toàn trình' for 'full' (or an old 4 stored before); None for no level."""
+    level = OLD_LEVELS.get(level, level) if isinstance(level, int) else level
     return i18n.text(f"procedures.level.{level}", lang) if level in LEVELS else None
 
 
@@ -103,7 +111,7 @@ class Procedure:
     code: str
     name: str
     field: str = ""
-    level: int | None = None
+    level: str | None = None  # one of LEVELS
     agency: str = ""
     steps: tuple[str, ...] = ()
     documents: tuple[RequiredDocument, ...] = ()
@@ -141,7 +149,9 @@ def _text(value: Any, what: str | What, required: bool = False) -> str:
         raise InvalidProcedure(reason("invalid.not_text", what=what))
     # Control and invisible format characters (NUL, ESC, zero-width space...) are never text to show;
     # line breaks are kept: a source may put them inside one step on purpose. Runs of spaces collapse.
-    text = "\n".join(" ".join(_visible(line).split()) for line in str(value).strip().splitlines())
+    # NFC: the same word typed on two keyboards (composed or combining marks) must match, as dossier text does.
+    normalised = unicodedata.normalize("NFC", str(value))
+    text = "\n".join(" ".join(_visible(line).split()) for line in normalised.strip().splitlines())
     if required and not text:
         raise InvalidProcedure(reason("invalid.missing", what=what))
     if len(text) > MAX_TEXT:
@@ -167,32 +177,36 @@ def _list(value: Any, what: What) -> list[Any]:
     return value
 
 
-def parse_level(value: Any) -> int | None:
-    """1-4, from 3, '3', 'Mức độ 3', 'Toàn trình' (4) or 'Một phần' (3); None when absent."""
+def parse_level(value: Any) -> str | None:
+    """'full', 'partial' or 'information' (Decree 42/2022/NĐ-CP); None when absent.
+
+    Reads today's words ('Toàn trình', 'Một phần', 'Cung cấp thông tin trực tuyến') and the old
+    levels: 4 or 'Mức độ 4' is full, 3 partial, 1 and 2 information only.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise InvalidProcedure(reason("invalid.bad_level"))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int):
-        level = value
-    elif isinstance(value, float) and value.is_integer():
-        level = int(value)
-    elif isinstance(value, str):
-        folded = fold(value)
-        digits = re.findall(r"\d+", folded)
-        if "toan trinh" in folded:
-            level = 4
-        elif "mot phan" in folded:
-            level = 3
-        elif len(digits) == 1:
-            level = int(digits[0])
-        else:
-            raise InvalidProcedure(reason("invalid.unknown_level", value=value))
-    else:
+        return _old_level(value)
+    if not isinstance(value, str):
         raise InvalidProcedure(reason("invalid.bad_level"))
-    if not 1 <= level <= 4:
-        raise InvalidProcedure(reason("invalid.level_range", level=level))
-    return level
+    folded = fold(value)
+    for words, level in LEVEL_WORDS:
+        if words in folded:
+            return level
+    digits = re.findall(r"\d+", folded)
+    if len(digits) == 1:
+        return _old_level(int(digits[0]))
+    raise InvalidProcedure(reason("invalid.unknown_level", value=value))
+
+
+def _old_level(number: int) -> str:
+    if number not in OLD_LEVELS:
+        raise InvalidProcedure(reason("invalid.level_range", level=number))
+    return OLD_LEVELS[number]
 
 
 def _document(item: Any, index: int) -> RequiredDocument:

@@ -79,7 +79,7 @@ def test_import_csv_and_json_then_status(tmp_path, data):
     assert ID_NUMBER not in as_json.stdout and PHONE not in as_json.stdout
 
     wrong = cli(data, "status", CODE, "--verify", "9999")
-    assert wrong.returncode == 1 and "4 chữ số cuối CCCD hoặc số điện thoại không đúng" in wrong.stderr
+    assert wrong.returncode == 1 and "Bốn chữ số cuối của số định danh cá nhân hoặc số điện thoại không đúng" in wrong.stderr
     missing = cli(data, "status", "HS-2026-999999")
     assert missing.returncode == 1 and "Không tìm thấy hồ sơ" in missing.stderr
 

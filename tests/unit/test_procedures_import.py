@@ -6,6 +6,7 @@ import copy
 import csv
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def test_sample_catalogue_is_realistic_and_marked_as_sample(config):
     assert len({p["code"] for p in procedures}) == len(procedures)
     names = " ".join(p["name"] for p in procedures)
     for expected in ("Đăng ký khai sinh", "Đăng ký kết hôn", "Đăng ký khai tử", "Chứng thực bản sao", "hộ kinh doanh",
-                     "giấy phép xây dựng", "quyền sử dụng đất", "Trợ cấp xã hội"):
+                     "giấy phép xây dựng", "quyền sử dụng đất", "trợ cấp xã hội", "trợ cấp thất nghiệp"):
         assert expected in names
     for p in procedures:
         assert p["sample"] is True
@@ -84,7 +85,7 @@ def test_json_import_round_trip_keeps_every_field_and_copies_forms(catalogue):
         if key == "documents":
             expected = [{"note": "", **d} for d in expected]
         assert stored[key] == expected, key
-    assert stored["active"] is True and stored["source"] == "mau-ubnd-huyen-chau-thanh"
+    assert stored["active"] is True and stored["source"] == "mau-trung-tam-xa"
     form = stored["forms"][0]
     assert form["file"] == "to-khai-dang-ky-khai-sinh.html"
     copied = forms_root / "MAU-HT-001" / form["file"]
@@ -170,7 +171,7 @@ def test_bad_rows_are_reported_and_never_stop_the_good_ones(catalogue, tmp_path)
     assert "'ZZ'" in rejected[(5, "BAD-SERVICE")]
     assert "photo" in rejected[(7, "BAD-DOC")]
     assert report.as_dict()["rejected"][0] == {"index": 1, "code": "NO-NAME", "reason": rejected[(1, "NO-NAME")]}
-    assert pdb.get(db, "OK-1")["level"] == 4
+    assert pdb.get(db, "OK-1")["level"] == "full"  # the old "Mức độ 4", in Decree 42/2022 terms
     assert pdb.get(db, "OK-2")["documents"] == [{"name": "Giấy tờ cần ký", "kind": "original", "count": 1, "note": ""}]
 
 
@@ -191,7 +192,7 @@ def test_a_wholly_rejected_file_retires_nothing(catalogue, tmp_path):
     doc = {"source": sample()["source"], "procedures": [{"code": "X"}]}
     report = run(write_json(tmp_path / "broken.json", doc))
     assert report.retired == [] and len(report.rejected) == 1
-    assert any("không bãi bỏ" in w.reason for w in report.warnings)
+    assert any("giữ nguyên" in w.reason for w in report.warnings)
     assert pdb.count(db) == len(sample()["procedures"])
 
 
@@ -271,7 +272,7 @@ def test_csv_rejected_rows_name_the_line_where_the_record_starts(catalogue, tmp_
     report = run(path)
     assert report.created == ["A-1"]
     assert [(p.row, p.code) for p in report.rejected] == [(4, "A-2"), (6, None), (7, None)]
-    assert "không hiểu được" in report.rejected[0].reason
+    assert "không nhận ra" in report.rejected[0].reason
     assert "mã thủ tục" in report.rejected[1].reason
 
 
@@ -312,7 +313,7 @@ def test_national_format_is_detected_and_mapped(catalogue, tmp_path):
     p = pdb.get(db, "1.001193.000.00.00.H12")
     assert p["name"] == "Thủ tục đăng ký khai sinh"
     assert p["field"] == "Hộ tịch" and p["agency"] == "Ủy ban nhân dân xã, phường, thị trấn"
-    assert p["level"] == 4 and p["service"] == "HT" and p["implementing_level"] == "Cấp Xã"
+    assert p["level"] == "full" and p["service"] == "HT" and p["implementing_level"] == "Cấp Xã"
     assert p["steps"] == ["Bước 1: Nộp hồ sơ", "Bước 2: Nhận kết quả"]
     assert p["documents"] == [
         {"name": "Tờ khai đăng ký khai sinh", "kind": "original", "count": 1, "note": ""},
@@ -336,3 +337,15 @@ def test_control_characters_are_removed_from_text_but_line_breaks_kept():
     assert procedure.name == "Đăng ký khai sinh[2J"
     assert procedure.steps == ("Bước một\nvẫn bước một",)
     assert procedure.documents[0].name == "Tờ khai" and procedure.documents[0].note == ""
+
+
+def test_procedure_text_is_stored_nfc_whatever_the_keyboard(catalogue, tmp_path):
+    db, run, _ = catalogue
+    decomposed = unicodedata.normalize("NFD", "Đăng ký khai sinh")
+    rows = [{"code": "NFD-1", "name": decomposed, "field": unicodedata.normalize("NFD", "Hộ tịch"),
+             "steps": [unicodedata.normalize("NFD", "Nộp hồ sơ")], "level": unicodedata.normalize("NFD", "Toàn trình")}]
+    assert run(write_json(tmp_path / "nfd.json", rows)).created == ["NFD-1"]
+    stored = pdb.get(db, "NFD-1")
+    assert stored["name"] == "Đăng ký khai sinh" and stored["name"] != decomposed
+    assert stored["field"] == "Hộ tịch" and stored["steps"] == ["Nộp hồ sơ"] and stored["level"] == "full"
+    assert ProcedureSearch(db, "nfd").search("đăng ký khai sinh")[0]["code"] in ("NFD-1", "MAU-HT-001")

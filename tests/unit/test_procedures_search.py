@@ -61,7 +61,7 @@ def test_fold_removes_diacritics_and_maps_d_stroke():
     ("cấp giấy phép xây dựng nhà ở", "MAU-XD-001"),
     ("tach thua", "MAU-DD-006"),
     ("cap lai giay chung nhan quyen su dung dat bi mat", "MAU-DD-005"),
-    ("tro cap nguoi cao tuoi", "MAU-LD-002"),
+    ("tro cap nguoi cao tuoi", "MAU-LD-001"),
     ("giay xac nhan khuyet tat", "MAU-LD-004"),
     ("ho ngheo", "MAU-LD-007"),
     ("MAU-HT-013", "MAU-HT-013"),
@@ -115,7 +115,7 @@ def test_limit_is_respected_and_capped(search):
 
 def test_results_are_summaries_with_vietnamese_text(search):
     first = search.search("khai sinh")[0]
-    assert first == {"code": "MAU-HT-001", "name": "Đăng ký khai sinh", "field": "Hộ tịch", "level": 4,
+    assert first == {"code": "MAU-HT-001", "name": "Đăng ký khai sinh", "field": "Hộ tịch", "level": "full",
                      "agency": "Ủy ban nhân dân cấp xã", "service": "HT", "active": True, "sample": True}
 
 
@@ -177,7 +177,7 @@ def test_spelling_tools():
     ("giấy độc thân", "MAU-HT-006"),
     ("ban sao giay khai sinh", "MAU-HT-013"),
     ("sao y ban chinh", "MAU-CT-001"),
-    ("tro cap nguoi gia", "MAU-LD-002"),
+    ("tro cap nguoi gia", "MAU-LD-001"),
     ("bao hiem that nghiep", "MAU-LD-009"),
     ("nhan con", "MAU-HT-007"),  # 'con' is optional, yet names holding it rank first
 ])
@@ -215,7 +215,7 @@ def test_filler_words_are_optional_and_phrases_dropped():
 
 
 def test_kiosk_word_table_is_folded_and_small():
-    assert 15 <= len(LEXICON.synonyms) <= 40
+    assert 15 <= len(LEXICON.synonyms) <= 80  # hand-made, grown from `motcua procedures misses`: still small
     for key, expansions in LEXICON.synonyms.items():
         assert fold(key) == key and all(fold(e) == e for e in expansions)
     assert all(fold(w) == w for w in LEXICON.stopwords | LEXICON.stop_phrases)
