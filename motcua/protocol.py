@@ -56,6 +56,7 @@ ERROR_CODES = (
     "unknown_vote_token",
     "vote_not_allowed",
     "already_voted",
+    "unknown_vote_reason",
     "internal_error",
 )
 

@@ -249,9 +249,12 @@ def _vote(state: OfficeState, config: OfficeConfig, cmd: c.SubmitVote, now: date
         raise Rejected("vote_not_allowed", number=ticket.number)
     if ticket.voted:
         raise Rejected("already_voted", number=ticket.number)
+    for code in cmd.reasons:
+        if code not in config.vote_reasons:
+            raise Rejected("unknown_vote_reason", reason_code=code, known=", ".join(config.vote_reasons))
     return [
         e.VoteSubmitted(
-            at=now, ticket_id=ticket.id, level=cmd.level, reasons=tuple(cmd.reasons),
+            at=now, ticket_id=ticket.id, level=cmd.level, reasons=tuple(dict.fromkeys(cmd.reasons)),
             counter=ticket.counter, staff=ticket.staff,
         )
     ]
