@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -78,12 +77,53 @@ def report(config_path: str | None, data_dir: str, start: date | None, end: date
 
 
 @click.command()
-def simulate() -> None:
-    """Simulate citizens and officials (see docs/reports.md)."""
-    sys.exit("not built yet")
+@config_option
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Data directory of the simulated office (a new temporary one if not given). Report on it afterwards.")
+@click.option("--day", "first_day", callback=_date, default=None, help="First simulated business day. Default: next Monday.")
+@click.option("--days", default=1, show_default=True, help="Number of consecutive days.")
+@click.option("--speed", default=0.0, show_default=True, help="Simulated seconds per real second (60: an hour a minute); 0: as fast as possible.")
+@click.option("--numbers", default=450.0, show_default=True, help="Numbers taken on an ordinary weekday.")
+@click.option("--seed", default=1, show_default=True, help="Same seed, same day.")
+@click.option("--broker", default=None, help="Use this broker (e.g. a test Mosquitto) instead of an embedded one.")
+@click.option("--http-listen", default=None, help="Serve the simulated office's HTTP (dashboard JSON) here, e.g. 127.0.0.1:8081.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's statistics as JSON.")
+def simulate(config_path: str | None, data_dir: str | None, first_day: date | None, days: int, speed: float, numbers: float, seed: int,
+             broker: str | None, http_listen: str | None, as_json: bool) -> None:
+    """Simulate citizens and officials in a running office over MQTT, on a clock the simulation controls.
+
+    Example: motcua simulate --day 2026-11-23 --days 5 --data /tmp/sim && motcua report --data /tmp/sim --from 2026-11-23 --to 2026-11-27
+    """
+    import tempfile
+    from datetime import timedelta
+
+    from motcua.broker_url import parse_listen
+    from motcua.cli import parse_broker_option
+    from queue_server.reports.profile import district_profile
+    from queue_server.reports.simulate import simulate_office
+
+    config = load_config(config_path)
+    if first_day is None:
+        today = date.today()
+        first_day = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="motcua-sim-"))
+    try:
+        stats = simulate_office(config, district_profile(config, numbers), first_day, days, data_dir=directory, seed=seed, speed=speed,
+                                broker=parse_broker_option(broker), http_listen=parse_listen(http_listen, 8081) if http_listen else None,
+                                log=lambda line: click.echo(line, err=True))
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"data": str(directory), **stats.__dict__}, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{stats.days} day(s) from {first_day}: {stats.issued} numbers, {stats.served} served, {stats.no_shows} no-shows, "
+        f"{stats.transfers} transfers, {stats.votes} votes; {stats.requests} requests in {stats.wall_seconds:.1f} s\n"
+        f"data: {directory}\nreport: motcua report --data {directory} --from {first_day} --to {first_day + timedelta(days=days - 1)}"
+    )
 
 
 @click.command()
 def plan() -> None:
     """Plan the counters to open (see docs/planner.md)."""
-    sys.exit("not built yet")
+    raise click.ClickException("not built yet")
