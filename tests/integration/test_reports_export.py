@@ -81,3 +81,15 @@ def test_motcua_report_writes_each_format(report, tmp_path, config):
         assert out.stat().st_size > 500
     bad = run_cli("report", "--data", str(data), "--config", str(ROOT / "firmware_config/office.example.toml"), "--from", "2026-11-23", "--to", "2026-11-01")
     assert bad.returncode == 1 and "before it starts" in bad.stderr
+
+
+def test_motcua_plan_from_the_profile_and_for_a_proposed_staffing():
+    result = run_cli("plan", "--config", str(ROOT / "firmware_config/office.example.toml"), "--numbers", "300", "--staff", "6", "--days", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    data = json.loads(result.stdout)
+    assert {r["hour"] for r in data["plan"]} >= {8, 14} and data["simulation"]["visits"] > 200
+    assert data["formula"]["mean_wait_minutes"] is not None and data["simulation"]["mean_wait_minutes"] < 15
+    bad = run_cli("plan", "--config", str(ROOT / "firmware_config/office.example.toml"), "--staff", "XX=2")
+    assert bad.returncode == 2 and "unknown field" in bad.stderr
