@@ -16,6 +16,7 @@ from typing import Any
 
 from queue_server.engine.engine import eligible
 from queue_server.reports import figures as f
+from queue_server.reports.rollup import days_in_range, merged_waits
 from queue_server.reports.visits import ReportDB
 
 MAX_LISTED_ALERTS = 20
@@ -51,8 +52,9 @@ def dashboard(rdb: ReportDB, now: datetime, counters: list[LiveCounter] | None =
     config, db = rdb.config, rdb.db
     day = config.business_day(now)
     counters = stored_counters(rdb) if counters is None else counters
-    rows = f.figures(db, config, day, day)
-    summary = rows[0] if rows else f.merge({"all": f.empty_visit()}, {})[0]
+    data = days_in_range(db, day, day)
+    waits = merged_waits(data.rows)
+    summary = f.merge({"all": f.summarise(data.rows, config, waits)}, f.vote_figures(data, config))[0]
     waiting = [
         {"ticket_id": tid, "number": number, "service": service, "priority_group": group, "target_counter": target,
          "joined_at": joined, "waited_seconds": max(0.0, (now - datetime.fromisoformat(joined)).total_seconds())}
@@ -73,12 +75,12 @@ def dashboard(rdb: ReportDB, now: datetime, counters: list[LiveCounter] | None =
         "summary": {**summary, "waiting_now": len(waiting)},
         "longest_waiting": waiting[0] if waiting else None,
         "by_field": [{**r, "name": config.services[r["key"]].name if r["key"] in config.services else r["key"]}
-                     for r in f.figures(db, config, day, day, "field")],
-        "by_counter": [{**r, "name": names.get(r["key"], r["key"])} for r in f.figures(db, config, day, day, "counter")],
-        "by_official": f.figures(db, config, day, day, "official"),
+                     for r in f.figures(data, config, "field")],
+        "by_counter": [{**r, "name": names.get(r["key"], r["key"])} for r in f.figures(data, config, "counter")],
+        "by_official": f.figures(data, config, "official"),
         "counters": [{"counter": c.id, "name": names.get(c.id, c.id), "status": c.status, "staff": c.staff} for c in counters],
-        "hourly": f.hourly(db, day, day),
-        "wait_distribution": f.wait_distribution(db, day, day),
+        "hourly": f.hourly(data),
+        "wait_distribution": f.wait_distribution(waits),
         "alerts": alerts(config, now, waiting, counters),
     }
 

@@ -7,144 +7,136 @@ Definitions (docs/reports.md says them for the office manager):
 - served are visits finished at a counter; no-shows are tickets whose last visit was skipped;
 - service time is from the start (else the last call) to the finish or the transfer;
 - satisfaction is (very satisfied + satisfied) / all votes.
-Everything is computed in SQLite (grouped queries over an index), so a year of a provincial
-centre stays within the 300 ms budget of bench/bench_reports.py.
+Finished days are read from their daily roll-ups (rollup.py) and today from its visit rows, so a
+year of a provincial centre stays within the 300 ms budget of bench/bench_reports.py.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from math import ceil, fsum
 from typing import Any
 
 from queue_server.config import OfficeConfig
+from queue_server.reports.periods import PERIOD_NAMES, period_key
+from queue_server.reports.rollup import Day, DayRow, merged_waits
 
-# Period keys computed from business_day (ISO date) and the stored ISO week.
-PERIODS: dict[str, str] = {
-    "day": "business_day",
-    "week": "week",
-    "month": "substr(business_day, 1, 7)",
-    "quarter": "substr(business_day, 1, 4) || '-Q' || ((CAST(substr(business_day, 6, 2) AS INTEGER) + 2) / 3)",
-    "year": "substr(business_day, 1, 4)",
-}
-GROUPS: dict[str, str] = {"field": "service", "counter": "counter", "official": "staff"}
+GROUPS = ("field", "counter", "official")
 SATISFIED_LEVELS = ("very_satisfied", "satisfied")
 VOTE_LEVELS = ("very_satisfied", "satisfied", "unsatisfied")
 # Buckets of the wait distribution, in minutes (the last is open-ended).
 WAIT_BUCKETS = (0, 5, 10, 15, 20, 30, 45, 60)
 
 
-def group_expr(group: str | None) -> str:
-    """The SQL expression of a grouping: None (everything), a period, or field/counter/official."""
+def key_function(group: str | None) -> Callable[[Any], str | None]:
+    """The key of a day row (or day votes) in a grouping: None (everything), a period, or field/counter/official."""
     if group is None:
-        return "'all'"
-    if group in PERIODS:
-        return PERIODS[group]
-    if group in GROUPS:
-        return GROUPS[group]
-    raise ValueError(f"unknown grouping {group!r} (use one of {', '.join([*PERIODS, *GROUPS])})")
+        return lambda r: "all"
+    if group in PERIOD_NAMES:
+        cache: dict[str, str] = {}
+
+        def period(r: Any) -> str:
+            key = cache.get(r.business_day)
+            if key is None:
+                key = cache[r.business_day] = period_key(r.business_day, group)
+            return key
+
+        return period
+    if group == "field":
+        return lambda r: r.service or None
+    if group == "counter":
+        return lambda r: r.counter or None  # visits never called belong to no counter
+    if group == "official":
+        return lambda r: r.staff or None
+    raise ValueError(f"unknown grouping {group!r} (use one of {', '.join([*PERIOD_NAMES, *GROUPS])})")
 
 
-def visit_figures(db: Any, config: OfficeConfig, start: str, end: str, group: str | None = None) -> dict[str, dict[str, Any]]:
-    """Queue figures per group key for business days start..end (ISO dates, inclusive)."""
-    g = group_expr(group)
+def visit_figures(data: Day, config: OfficeConfig, group: str | None = None) -> dict[str, dict[str, Any]]:
+    """Queue figures per group key of the days in `data` (rollup.days_in_range)."""
+    key_of = key_function(group)
+    groups: dict[str, list[DayRow]] = {}
+    for row in data.rows:
+        key = key_of(row)
+        if key is not None:
+            groups.setdefault(key, []).append(row)
+    return {key: summarise(rows, config) for key, rows in groups.items()}
+
+
+def summarise(rows: list[DayRow], config: OfficeConfig, waits: list[float] | None = None) -> dict[str, Any]:
     target = config.reports.wait_target_minutes * 60
     limit = config.reports.wait_limit_minutes * 60
-    rows = db.execute(
-        f"""SELECT {g} AS g,
-            SUM(joined_by = 'issued'), COUNT(*), SUM(outcome = 'served'), SUM(outcome = 'no_show' AND last = 1),
-            SUM(outcome = 'waiting'), SUM(outcome = 'transferred'), COUNT(wait_seconds), AVG(wait_seconds),
-            MAX(wait_seconds), SUM(wait_seconds <= ?), SUM(wait_seconds <= ?), COUNT(service_seconds), AVG(service_seconds)
-        FROM report_visits WHERE business_day BETWEEN ? AND ? GROUP BY g""",
-        [target, limit, start, end],
-    ).fetchall()
-    p90 = percentile(db, g, start, end, 0.9)
-    out: dict[str, dict[str, Any]] = {}
-    for (key, issued, visits, served, no_shows, waiting, transferred, called, mean_wait, max_wait, within, within_limit,
-         services, mean_service) in rows:
-        if key is None:
-            continue  # visits never called have no counter or official
-        out[key] = {
-            "issued": issued or 0, "visits": visits, "served": served or 0, "no_shows": no_shows or 0,
-            "waiting": waiting or 0, "transferred": transferred or 0, "called": called,
-            "mean_wait_seconds": mean_wait, "p90_wait_seconds": p90.get(key), "max_wait_seconds": max_wait,
-            "within_target": within or 0, "within_target_share": (within or 0) / called if called else None,
-            "within_limit_share": (within_limit or 0) / called if called else None,
-            "over_limit": called - (within_limit or 0),
-            "mean_service_seconds": mean_service, "services_timed": services,
-        }
-    return out
+    waits = merged_waits(rows) if waits is None else waits
+    called = len(waits)
+    within = bisect_right(waits, target)
+    within_limit = bisect_right(waits, limit)
+    timed = sum(r.services_timed for r in rows)
+    return {
+        "issued": sum(r.issued for r in rows), "visits": sum(r.visits for r in rows), "served": sum(r.served for r in rows),
+        "no_shows": sum(r.no_shows for r in rows), "waiting": sum(r.waiting for r in rows),
+        "transferred": sum(r.transferred for r in rows), "called": called,
+        "mean_wait_seconds": fsum(waits) / called if called else None,
+        # Nearest rank: the smallest wait that at least 90% of the visits did not exceed.
+        "p90_wait_seconds": waits[ceil(0.9 * called) - 1] if called else None,
+        "max_wait_seconds": waits[-1] if called else None,
+        "within_target": within, "within_target_share": within / called if called else None,
+        "within_limit_share": within_limit / called if called else None, "over_limit": called - within_limit,
+        "mean_service_seconds": sum(r.service_sum for r in rows) / timed if timed else None, "services_timed": timed,
+    }
 
 
-def percentile(db: Any, g: str, start: str, end: str, q: float) -> dict[str, float]:
-    """The nearest-rank q-quantile of the waits per group (rank = ceil(q * n))."""
-    tenths = round(q * 100)
-    rows = db.execute(
-        f"""SELECT g, wait_seconds FROM (
-            SELECT {g} AS g, wait_seconds, ROW_NUMBER() OVER (PARTITION BY {g} ORDER BY wait_seconds) AS rn,
-                   COUNT(*) OVER (PARTITION BY {g}) AS n
-            FROM report_visits WHERE business_day BETWEEN ? AND ? AND wait_seconds IS NOT NULL)
-        WHERE rn = (? * n + 99) / 100""",
-        [start, end, tenths],
-    ).fetchall()
-    return dict(rows)
-
-
-def vote_figures(db: Any, config: OfficeConfig, start: str, end: str, group: str | None = None) -> dict[str, dict[str, Any]]:
+def vote_figures(data: Day, config: OfficeConfig, group: str | None = None) -> dict[str, dict[str, Any]]:
     """Satisfaction per group key: votes per level and the share satisfied, against the target."""
-    g = group_expr(group)
-    rows = db.execute(
-        f"""SELECT {g} AS g, COUNT(*), SUM(level = 'very_satisfied'), SUM(level = 'satisfied'), SUM(level = 'unsatisfied')
-        FROM report_votes WHERE business_day BETWEEN ? AND ? GROUP BY g""",
-        [start, end],
-    ).fetchall()
+    key_of = key_function(group)
+    sums: dict[str, list[int]] = {}
+    for v in data.votes:
+        key = key_of(v)
+        if key is not None:
+            acc = sums.setdefault(key, [0, 0, 0])
+            acc[0] += v.very_satisfied
+            acc[1] += v.satisfied
+            acc[2] += v.unsatisfied
     target = config.reports.satisfaction_target
     out = {}
-    for key, votes, very, satisfied, unsatisfied in rows:
-        if key is None:
-            continue
-        share = ((very or 0) + (satisfied or 0)) / votes if votes else None
-        out[key] = {"votes": votes, "very_satisfied": very or 0, "satisfied": satisfied or 0, "unsatisfied": unsatisfied or 0,
+    for key, (very, satisfied, unsatisfied) in sums.items():
+        votes = very + satisfied + unsatisfied
+        share = (very + satisfied) / votes if votes else None
+        out[key] = {"votes": votes, "very_satisfied": very, "satisfied": satisfied, "unsatisfied": unsatisfied,
                     "satisfaction_share": share, "meets_satisfaction_target": share is not None and share >= target}
     return out
 
 
-def reason_counts(db: Any, config: OfficeConfig, start: str, end: str) -> list[dict[str, Any]]:
+def reason_counts(data: Day, config: OfficeConfig) -> list[dict[str, Any]]:
     """How often each configured reason was ticked, per level; unknown old codes are kept, named by code."""
-    rows = db.execute(
-        "SELECT reason, level, COUNT(*) FROM report_vote_reasons WHERE business_day BETWEEN ? AND ? GROUP BY reason, level",
-        [start, end],
-    ).fetchall()
     counts: dict[str, dict[str, Any]] = {}
     for code, spec in config.vote_reasons.items():
         counts[code] = {"code": code, "name": spec.name, "name_en": spec.name_en, "count": 0, **dict.fromkeys(VOTE_LEVELS, 0)}
-    for code, level, n in rows:
+    for _, code, level, n in data.reasons:
         entry = counts.setdefault(code, {"code": code, "name": code, "name_en": code, "count": 0, **dict.fromkeys(VOTE_LEVELS, 0)})
         entry["count"] += n
         entry[level] = entry.get(level, 0) + n
     return sorted(counts.values(), key=lambda r: (-r["count"], r["code"]))
 
 
-def hourly(db: Any, start: str, end: str) -> list[dict[str, Any]]:
-    """Arrivals (numbers taken) and mean wait by local hour of joining, for the charts."""
-    rows = db.execute(
-        """SELECT hour, SUM(joined_by = 'issued'), COUNT(wait_seconds), AVG(wait_seconds)
-        FROM report_visits WHERE business_day BETWEEN ? AND ? GROUP BY hour ORDER BY hour""",
-        [start, end],
-    ).fetchall()
-    return [{"hour": h, "arrivals": a or 0, "called": n, "mean_wait_seconds": w} for h, a, n, w in rows]
+def hourly(data: Day) -> list[dict[str, Any]]:
+    """Arrivals (numbers taken) and mean wait by local hour of joining the queue, for the charts."""
+    sums: dict[int, list[float]] = {}
+    for _, hour, arrivals, called, wait_sum in data.hours:
+        acc = sums.setdefault(hour, [0, 0, 0.0])
+        acc[0] += arrivals
+        acc[1] += called
+        acc[2] += wait_sum
+    return [{"hour": h, "arrivals": int(a), "called": int(n), "mean_wait_seconds": w / n if n else None}
+            for h, (a, n, w) in sorted(sums.items())]
 
 
-def wait_distribution(db: Any, start: str, end: str) -> list[dict[str, Any]]:
-    """Visits called per wait bucket (minutes: 0-5, 5-10, ... 60+)."""
-    cases = " ".join(f"WHEN wait_seconds < {b * 60} THEN {i - 1}" for i, b in enumerate(WAIT_BUCKETS) if i > 0)
-    rows = dict(db.execute(
-        f"""SELECT CASE {cases} ELSE {len(WAIT_BUCKETS) - 1} END AS b, COUNT(*) FROM report_visits
-        WHERE business_day BETWEEN ? AND ? AND wait_seconds IS NOT NULL GROUP BY b""",
-        [start, end],
-    ).fetchall())
+def wait_distribution(waits: list[float]) -> list[dict[str, Any]]:
+    """Visits called per wait bucket (minutes: 0-5, 5-10, ... 60+), from sorted waits."""
     out = []
     for i, low in enumerate(WAIT_BUCKETS):
         high = WAIT_BUCKETS[i + 1] if i + 1 < len(WAIT_BUCKETS) else None
-        out.append({"from_minutes": low, "to_minutes": high, "visits": rows.get(i, 0)})
+        upper = bisect_left(waits, high * 60) if high is not None else len(waits)
+        out.append({"from_minutes": low, "to_minutes": high, "visits": upper - bisect_left(waits, low * 60)})
     return out
 
 
@@ -163,9 +155,9 @@ def empty_visit() -> dict[str, Any]:
             "services_timed": 0}
 
 
-def figures(db: Any, config: OfficeConfig, start: str, end: str, group: str | None = None) -> list[dict[str, Any]]:
-    """Queue and satisfaction figures per group key, for a range of business days."""
-    return merge(visit_figures(db, config, start, end, group), vote_figures(db, config, start, end, group))
+def figures(data: Day, config: OfficeConfig, group: str | None = None) -> list[dict[str, Any]]:
+    """Queue and satisfaction figures per group key, for the days in `data`."""
+    return merge(visit_figures(data, config, group), vote_figures(data, config, group))
 
 
 def targets(config: OfficeConfig) -> dict[str, Any]:

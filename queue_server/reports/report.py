@@ -12,6 +12,7 @@ from typing import Any
 from queue_server.reports import figures as f
 from queue_server.reports.dossier_figures import dossier_figures, received_per_official
 from queue_server.reports.periods import days_in, label
+from queue_server.reports.rollup import days_in_range, merged_waits
 from queue_server.reports.visits import ReportDB
 
 
@@ -24,14 +25,15 @@ def build(rdb: ReportDB, start: date, end: date, period: str = "day", now: datet
     config, db = rdb.config, rdb.db
     now = now or datetime.now(UTC)
     s, e = start.isoformat(), end.isoformat()
-    summary_rows = f.figures(db, config, s, e)
-    summary = summary_rows[0] if summary_rows else {"key": "all", **f.merge({"all": f.empty_visit()}, {})[0]}
-    by_period = f.figures(db, config, s, e, period)
+    data = days_in_range(db, s, e)
+    waits = merged_waits(data.rows)
+    summary = f.merge({"all": f.summarise(data.rows, config, waits)}, f.vote_figures(data, config))[0]
+    by_period = f.figures(data, config, period)
     for row in by_period:
         row["label"] = label(row["key"], period)
-    by_field = _named(f.figures(db, config, s, e, "field"), {c: x.name for c, x in config.services.items()})
-    by_counter = _named(f.figures(db, config, s, e, "counter"), {c: x.name for c, x in config.counters.items()})
-    by_official = _named(f.figures(db, config, s, e, "official"), {})
+    by_field = _named(f.figures(data, config, "field"), {c: x.name for c, x in config.services.items()})
+    by_counter = _named(f.figures(data, config, "counter"), {c: x.name for c, x in config.counters.items()})
+    by_official = _named(f.figures(data, config, "official"), {})
     dossiers = dossier_figures(db, config, start, end, now, period)
     for row in dossiers["by_period"]:
         row["label"] = label(row["key"], period)
@@ -51,9 +53,9 @@ def build(rdb: ReportDB, start: date, end: date, period: str = "day", now: datet
         "by_field": by_field,
         "by_counter": by_counter,
         "by_official": by_official,
-        "reasons": f.reason_counts(db, config, s, e),
-        "hourly": f.hourly(db, s, e),
-        "wait_distribution": f.wait_distribution(db, s, e),
+        "reasons": f.reason_counts(data, config),
+        "hourly": f.hourly(data),
+        "wait_distribution": f.wait_distribution(waits),
         "dossiers": dossiers,
         "productivity": productivity(rdb, start, end, by_official),
     }

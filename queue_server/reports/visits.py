@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from queue_server.config import OfficeConfig
+from queue_server.reports import rollup
 from queue_server.reports.periods import iso_week
 from queue_server.store import Store, migrate_component, write_transaction
 
@@ -64,6 +65,7 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE report_sessions (
             counter TEXT NOT NULL, signed_in_at TEXT NOT NULL, business_day TEXT NOT NULL, staff TEXT NOT NULL,
             signed_out_at TEXT, PRIMARY KEY (counter, signed_in_at)) WITHOUT ROWID""",
+        *rollup.MIGRATIONS,
     ],
 ]
 
@@ -252,9 +254,12 @@ class Projector:
             self.dirty_sessions[(counter, row["signed_in_at"])] = row
 
     def _day_started(self, d: dict[str, Any]) -> None:
-        # Tickets of older days get no more events (the rollover expired them just before).
+        # Tickets of older days get no more events (the rollover expired them just before): the
+        # previous day is final, so it is rolled up now.
         self.flush()
         self.latest.clear()
+        if d.get("previous_day"):
+            rollup.store_day(self.db, d["previous_day"])
 
     # --- writing ------------------------------------------------------------------
 
@@ -346,7 +351,7 @@ class ReportDB:
     def rebuild(self) -> int:
         """Forget every derived row and fold the whole log again; returns the events folded."""
         with self.lock, write_transaction(self.db):
-            for table in ("report_visits", "report_votes", "report_vote_reasons", "report_sessions"):
+            for table in ("report_visits", "report_votes", "report_vote_reasons", "report_sessions", *rollup.ROLLUP_TABLES):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.execute("DELETE FROM meta WHERE key = ?", [LAST_SEQ_KEY])
             self.projector = Projector(self.db, self.config, 0)
@@ -354,7 +359,6 @@ class ReportDB:
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         """Every row of a report table in a stable order (tests compare a rebuild with the live rows)."""
-        columns = {"report_visits": VISIT_COLUMNS, "report_votes": VOTE_COLUMNS, "report_sessions": SESSION_COLUMNS,
-                   "report_vote_reasons": ("ticket_id", "reason", "level", "business_day")}[table]
-        cursor = self.db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(columns[:2])}")
+        columns = [c.name for c in self.db[table].columns]
+        cursor = self.db.execute(f"SELECT * FROM {table} ORDER BY {', '.join(str(i + 1) for i in range(min(3, len(columns))))}")
         return [dict(zip(columns, row, strict=True)) for row in cursor]

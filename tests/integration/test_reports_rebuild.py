@@ -8,10 +8,11 @@ import random
 import pytest
 
 from queue_server.office import Office
+from queue_server.reports.rollup import ROLLUP_TABLES
 from queue_server.reports.visits import ReportDB
 from queue_server.store import Store
 
-TABLES = ("report_visits", "report_votes", "report_vote_reasons", "report_sessions")
+TABLES = ("report_visits", "report_votes", "report_vote_reasons", "report_sessions", *ROLLUP_TABLES)
 
 
 def _random_days(office: Office, clock, rdb: ReportDB, seed: int, days: int = 2) -> int:
