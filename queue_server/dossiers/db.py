@@ -39,6 +39,7 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE dossiers ADD COLUMN received_by TEXT",
         "ALTER TABLE dossiers ADD COLUMN apology_sent INTEGER",
         "CREATE INDEX dossiers_received_at ON dossiers (received_at)",
+        "CREATE INDEX dossiers_finished_at ON dossiers (finished_at)",
     ],
 ]
 

@@ -15,9 +15,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from queue_server.config import OfficeConfig
+from queue_server.dossiers.db import ts
+from queue_server.dossiers.model import FINISHED, STATUSES
 from queue_server.reports.periods import period_key
 
 NO_FIELD = "—"
+_OPEN = ", ".join(f"'{s}'" for s in STATUSES if s not in FINISHED)  # statuses without a decision yet
 METRICS = ("received", "needs_documents", "settled", "settled_on_time", "settled_late", "overdue")
 
 
@@ -39,35 +42,35 @@ def has_dossiers(db: Any) -> bool:
 
 def dossier_figures(db: Any, config: OfficeConfig, start: date, end: date, now: datetime, period: str = "day") -> dict[str, Any]:
     """Summary, per field, per period, per official, and the late dossiers with their apology flag."""
-    empty = {"available": False, "summary": dict.fromkeys(METRICS, 0), "by_field": [], "by_period": [], "by_official": [], "late": []}
+    empty = {"available": False, "summary": {**dict.fromkeys(METRICS, 0), "on_time_share": None}, "by_field": [], "by_period": [],
+             "by_official": [], "late": []}
     if not has_dossiers(db):
         return empty
     # Overdue is judged at the end of the range, or now if the range is not over yet.
-    end_moment = min(now, datetime.combine(end + timedelta(days=1), time(0), config.tz)).astimezone(UTC).isoformat()
-    params = {"off": _offset(config, start), "start": start.isoformat(), "end": end.isoformat(), "ref": end_moment}
+    end_moment = min(now, _midnight(end + timedelta(days=1), config))
+    params = {"off": _offset(config, start), "ref": ts(end_moment), "lo": ts(_midnight(start, config)),
+              "hi": ts(_midnight(end + timedelta(days=1), config)), "end": end.isoformat()}
     field = f"COALESCE(return_service, '{NO_FIELD}')"
     official = f"COALESCE(received_by, '{NO_FIELD}')"
-    needs = ("(status = 'needs_documents' OR EXISTS (SELECT 1 FROM dossier_history h "
-             "WHERE h.code = dossiers.code AND h.status = 'needs_documents'))")
-    rows: list[tuple[str, str, str, str, int]] = []  # (metric, day, field, official, count)
-    queries = {
-        "received": ("date(received_at, :off)", "1"),
-        "needs_documents": ("date(received_at, :off)", needs),
-        "settled": ("date(finished_at, :off)", "finished_at IS NOT NULL"),
-        "settled_on_time": ("date(finished_at, :off)", f"finished_at IS NOT NULL AND {_late_sql('finished_at')} = 0"),
-        "settled_late": ("date(finished_at, :off)", f"finished_at IS NOT NULL AND {_late_sql('finished_at')} = 1"),
-    }
-    for metric, (day, condition) in queries.items():
-        for d, f, o, n in db.execute(
-            f"SELECT {day} AS d, {field}, {official}, COUNT(*) FROM dossiers WHERE {day} BETWEEN :start AND :end AND {condition} "
-            "GROUP BY d, 2, 3", params,
-        ):
-            rows.append((metric, d, f, o, n))
-    # Still open and past due at the reference moment, grouped by the day it was received.
+    rows: list[tuple[str, str, str, str, int]] = []  # (metric, local day, field, official, count)
+    # Received in the range (stored times are UTC in one format, so the bounds compare as text and use the index).
+    for d, f, o, received, needs in db.execute(
+        f"""SELECT date(received_at, :off) AS d, {field}, {official}, COUNT(*),
+            SUM(status = 'needs_documents' OR code IN (SELECT code FROM dossier_history WHERE status = 'needs_documents'))
+        FROM dossiers WHERE received_at >= :lo AND received_at < :hi GROUP BY 1, 2, 3""", params,
+    ):
+        rows += [("received", d, f, o, received), ("needs_documents", d, f, o, needs)]
+    # Settled (first decision) in the range, on time or late.
+    for d, f, o, settled, on_time, late in db.execute(
+        f"""SELECT date(finished_at, :off) AS d, {field}, {official}, COUNT(*), SUM(lateness = 0), SUM(lateness = 1) FROM (
+            SELECT finished_at, return_service, received_by, {_late_sql('finished_at')} AS lateness
+            FROM dossiers WHERE finished_at >= :lo AND finished_at < :hi) GROUP BY 1, 2, 3""", params,
+    ):
+        rows += [("settled", d, f, o, settled), ("settled_on_time", d, f, o, on_time), ("settled_late", d, f, o, late)]
+    # Still open and past due at the reference moment, by the day received (the open ones are few: by status).
     for d, f, o, n in db.execute(
-        f"SELECT date(received_at, :off) AS d, {field}, {official}, COUNT(*) FROM dossiers "
-        f"WHERE finished_at IS NULL AND received_at <= :ref AND {_late_sql(':ref')} = 1 AND date(received_at, :off) <= :end "
-        "GROUP BY d, 2, 3", params,
+        f"SELECT date(received_at, :off) AS d, {field}, {official}, COUNT(*) FROM dossiers WHERE status IN ({_OPEN}) "
+        f"AND received_at <= :ref AND {_late_sql(':ref')} = 1 GROUP BY 1, 2, 3", params,
     ):
         rows.append(("overdue", d, f, o, n))
 
@@ -91,6 +94,10 @@ def dossier_figures(db: Any, config: OfficeConfig, start: date, end: date, now: 
     }
 
 
+def _midnight(day: date, config: OfficeConfig) -> datetime:
+    return datetime.combine(day, time(0), config.tz).astimezone(UTC)
+
+
 def _share(counts: dict[str, int]) -> float | None:
     judged = counts["settled_on_time"] + counts["settled_late"]
     return counts["settled_on_time"] / judged if judged else None
@@ -99,11 +106,12 @@ def _share(counts: dict[str, int]) -> float | None:
 def late_list(db: Any, params: dict[str, Any], field: str, official: str, limit: int = 500) -> list[dict[str, Any]]:
     """Dossiers settled late in the range or still overdue at its end, with whether the written apology was sent."""
     rows = db.execute(
-        f"""SELECT code, procedure_name, {field}, {official}, received_at, due_at, finished_at, apology_sent,
-            finished_at IS NULL AS open
-        FROM dossiers WHERE
-            (finished_at IS NOT NULL AND date(finished_at, :off) BETWEEN :start AND :end AND {_late_sql('finished_at')} = 1)
-            OR (finished_at IS NULL AND received_at <= :ref AND date(received_at, :off) <= :end AND {_late_sql(':ref')} = 1)
+        f"""SELECT * FROM (
+            SELECT code, procedure_name, {field}, {official}, received_at, due_at, finished_at, apology_sent, 0 AS open
+            FROM dossiers WHERE finished_at >= :lo AND finished_at < :hi AND {_late_sql('finished_at')} = 1
+            UNION ALL
+            SELECT code, procedure_name, {field}, {official}, received_at, due_at, finished_at, apology_sent, 1
+            FROM dossiers WHERE status IN ({_OPEN}) AND received_at <= :ref AND {_late_sql(':ref')} = 1)
         ORDER BY due_at, code LIMIT {limit}""",
         params,
     ).fetchall()
@@ -117,8 +125,7 @@ def late_list(db: Any, params: dict[str, Any], field: str, official: str, limit:
 def received_per_official(db: Any, config: OfficeConfig, start: date, end: date) -> dict[str, int]:
     if not has_dossiers(db):
         return {}
-    params = {"off": _offset(config, start), "start": start.isoformat(), "end": end.isoformat()}
     return dict(db.execute(
-        "SELECT received_by, COUNT(*) FROM dossiers WHERE received_by IS NOT NULL "
-        "AND date(received_at, :off) BETWEEN :start AND :end GROUP BY received_by", params,
+        "SELECT received_by, COUNT(*) FROM dossiers WHERE received_at >= ? AND received_at < ? AND received_by IS NOT NULL "
+        "GROUP BY received_by", [ts(_midnight(start, config)), ts(_midnight(end + timedelta(days=1), config))],
     ).fetchall())
