@@ -5,8 +5,11 @@ per field, period and official. Lateness follows `Dossier.is_late` (queue_server
 the source's own `late` flag wins; otherwise the first decision is compared with the due date (a
 due day ends at local midnight). A test checks this SQL against `is_late` dossier by dossier.
 
-Counts are made per day, field and official in SQL and rolled up into periods in Python (they
-add up), so any period (day, week, month, quarter, year) costs one query.
+Counts are kept per day, field and official (`report_dossier_days`), refreshed from the dossiers
+changed since the last refresh (their `synced_at` moved past a watermark): only the days a changed
+dossier was or is in are counted again. A provincial centre's year (~115,000 dossiers) is then read
+as a few thousand rows; the first refresh counts everything once. Overdue dossiers depend on the
+moment of the report and stay live (the open ones are few and found by status).
 """
 
 from __future__ import annotations
@@ -20,6 +23,17 @@ from queue_server.dossiers.model import FINISHED, STATUSES
 from queue_server.reports.periods import period_key
 
 NO_FIELD = "—"
+WATERMARK_KEY = "reports.dossiers_synced_at"
+MIGRATIONS: list[str] = [
+    """CREATE TABLE report_dossier_days (
+        kind TEXT NOT NULL, business_day TEXT NOT NULL, field TEXT NOT NULL, official TEXT NOT NULL,
+        n INTEGER NOT NULL, needs_documents INTEGER NOT NULL, on_time INTEGER NOT NULL, late INTEGER NOT NULL,
+        PRIMARY KEY (kind, business_day, field, official)) WITHOUT ROWID""",
+    """CREATE TABLE report_dossier_keys (
+        code TEXT PRIMARY KEY, received_day TEXT NOT NULL, finished_day TEXT, late INTEGER) WITHOUT ROWID""",
+    "CREATE INDEX report_dossier_keys_late ON report_dossier_keys (finished_day) WHERE late = 1",
+]
+DOSSIER_TABLES = ("report_dossier_days", "report_dossier_keys")
 _OPEN = ", ".join(f"'{s}'" for s in STATUSES if s not in FINISHED)  # statuses without a decision yet
 METRICS = ("received", "needs_documents", "settled", "settled_on_time", "settled_late", "overdue")
 
@@ -40,33 +54,87 @@ def has_dossiers(db: Any) -> bool:
     return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dossiers'").fetchone() is not None
 
 
+def refresh(db: Any, config: OfficeConfig) -> int:
+    """Count again the days of the dossiers changed since the last refresh (caller holds a write transaction)."""
+    if not has_dossiers(db):
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [WATERMARK_KEY]).fetchone()
+    watermark = row[0] if row else ""
+    tz = config.tz
+    received_days: set[str] = set()
+    finished_days: set[str] = set()
+    keys = []
+    newest = watermark
+    changed = db.execute(
+        f"SELECT code, received_at, finished_at, {_late_sql('finished_at')}, synced_at FROM dossiers WHERE synced_at >= :w",
+        {"w": watermark, "off": _offset(config, date.today())},
+    ).fetchall()
+    if not changed:
+        return 0
+    old = {}
+    if watermark:
+        for code, received, finished in db.execute(
+            "SELECT code, received_day, finished_day FROM report_dossier_keys WHERE code IN "
+            "(SELECT code FROM dossiers WHERE synced_at >= ?)", [watermark],
+        ):
+            old[code] = (received, finished)
+    for code, received_at, finished_at, late, synced in changed:
+        received = _local_day(received_at, tz)
+        finished = _local_day(finished_at, tz) if finished_at else None
+        before = old.get(code)
+        if before:
+            received_days.add(before[0])
+            if before[1]:
+                finished_days.add(before[1])
+        received_days.add(received)
+        if finished:
+            finished_days.add(finished)
+        keys.append((code, received, finished, late))
+        newest = max(newest, synced)
+    db.conn.executemany("INSERT OR REPLACE INTO report_dossier_keys (code, received_day, finished_day, late) VALUES (?, ?, ?, ?)", keys)
+    field = f"COALESCE(return_service, '{NO_FIELD}')"
+    official = f"COALESCE(received_by, '{NO_FIELD}')"
+    needs = "(status = 'needs_documents' OR code IN (SELECT code FROM dossier_history WHERE status = 'needs_documents'))"
+    for kind, days, column, sums in (
+        ("received", received_days, "received_at", f"SUM({needs}), 0, 0"),
+        ("settled", finished_days, "finished_at", f"0, SUM({_late_sql('finished_at')} = 0), SUM({_late_sql('finished_at')} = 1)"),
+    ):
+        for day in days:
+            bounds = {"lo": ts(_midnight(date.fromisoformat(day), config)), "off": _offset(config, date.fromisoformat(day)),
+                      "hi": ts(_midnight(date.fromisoformat(day) + timedelta(days=1), config)), "kind": kind, "day": day}
+            db.execute("DELETE FROM report_dossier_days WHERE kind = :kind AND business_day = :day", bounds)
+            db.execute(
+                f"INSERT INTO report_dossier_days SELECT :kind, :day, {field}, {official}, COUNT(*), {sums} FROM dossiers "
+                f"WHERE {column} >= :lo AND {column} < :hi GROUP BY 3, 4", bounds,
+            )
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [WATERMARK_KEY, newest])
+    return len(changed)
+
+
+def _local_day(value: str, tz: Any) -> str:
+    return datetime.fromisoformat(value).astimezone(tz).date().isoformat()
+
+
 def dossier_figures(db: Any, config: OfficeConfig, start: date, end: date, now: datetime, period: str = "day") -> dict[str, Any]:
-    """Summary, per field, per period, per official, and the late dossiers with their apology flag."""
+    """Summary, per field, per period, per official, and the late dossiers with their apology flag (after `refresh`)."""
     empty = {"available": False, "summary": {**dict.fromkeys(METRICS, 0), "on_time_share": None}, "by_field": [], "by_period": [],
              "by_official": [], "late": []}
     if not has_dossiers(db):
         return empty
     # Overdue is judged at the end of the range, or now if the range is not over yet.
     end_moment = min(now, _midnight(end + timedelta(days=1), config))
-    params = {"off": _offset(config, start), "ref": ts(end_moment), "lo": ts(_midnight(start, config)),
-              "hi": ts(_midnight(end + timedelta(days=1), config)), "end": end.isoformat()}
+    params = {"off": _offset(config, start), "ref": ts(end_moment), "start": start.isoformat(), "end": end.isoformat()}
     field = f"COALESCE(return_service, '{NO_FIELD}')"
     official = f"COALESCE(received_by, '{NO_FIELD}')"
     rows: list[tuple[str, str, str, str, int]] = []  # (metric, local day, field, official, count)
-    # Received in the range (stored times are UTC in one format, so the bounds compare as text and use the index).
-    for d, f, o, received, needs in db.execute(
-        f"""SELECT date(received_at, :off) AS d, {field}, {official}, COUNT(*),
-            SUM(status = 'needs_documents' OR code IN (SELECT code FROM dossier_history WHERE status = 'needs_documents'))
-        FROM dossiers WHERE received_at >= :lo AND received_at < :hi GROUP BY 1, 2, 3""", params,
+    for kind, d, f, o, n, needs, on_time, late in db.execute(
+        "SELECT kind, business_day, field, official, n, needs_documents, on_time, late FROM report_dossier_days "
+        "WHERE business_day BETWEEN :start AND :end", params,
     ):
-        rows += [("received", d, f, o, received), ("needs_documents", d, f, o, needs)]
-    # Settled (first decision) in the range, on time or late.
-    for d, f, o, settled, on_time, late in db.execute(
-        f"""SELECT date(finished_at, :off) AS d, {field}, {official}, COUNT(*), SUM(lateness = 0), SUM(lateness = 1) FROM (
-            SELECT finished_at, return_service, received_by, {_late_sql('finished_at')} AS lateness
-            FROM dossiers WHERE finished_at >= :lo AND finished_at < :hi) GROUP BY 1, 2, 3""", params,
-    ):
-        rows += [("settled", d, f, o, settled), ("settled_on_time", d, f, o, on_time), ("settled_late", d, f, o, late)]
+        if kind == "received":
+            rows += [("received", d, f, o, n), ("needs_documents", d, f, o, needs)]
+        else:
+            rows += [("settled", d, f, o, n), ("settled_on_time", d, f, o, on_time), ("settled_late", d, f, o, late)]
     # Still open and past due at the reference moment, by the day received (the open ones are few: by status).
     for d, f, o, n in db.execute(
         f"SELECT date(received_at, :off) AS d, {field}, {official}, COUNT(*) FROM dossiers WHERE status IN ({_OPEN}) "
@@ -108,7 +176,8 @@ def late_list(db: Any, params: dict[str, Any], field: str, official: str, limit:
     rows = db.execute(
         f"""SELECT * FROM (
             SELECT code, procedure_name, {field}, {official}, received_at, due_at, finished_at, apology_sent, 0 AS open
-            FROM dossiers WHERE finished_at >= :lo AND finished_at < :hi AND {_late_sql('finished_at')} = 1
+            FROM report_dossier_keys JOIN dossiers USING (code)
+            WHERE report_dossier_keys.late = 1 AND finished_day BETWEEN :start AND :end
             UNION ALL
             SELECT code, procedure_name, {field}, {official}, received_at, due_at, finished_at, apology_sent, 1
             FROM dossiers WHERE status IN ({_OPEN}) AND received_at <= :ref AND {_late_sql(':ref')} = 1)
@@ -126,6 +195,6 @@ def received_per_official(db: Any, config: OfficeConfig, start: date, end: date)
     if not has_dossiers(db):
         return {}
     return dict(db.execute(
-        "SELECT received_by, COUNT(*) FROM dossiers WHERE received_at >= ? AND received_at < ? AND received_by IS NOT NULL "
-        "GROUP BY received_by", [ts(_midnight(start, config)), ts(_midnight(end + timedelta(days=1), config))],
+        f"SELECT official, SUM(n) FROM report_dossier_days WHERE kind = 'received' AND business_day BETWEEN ? AND ? "
+        f"AND official != '{NO_FIELD}' GROUP BY official", [start.isoformat(), end.isoformat()],
     ).fetchall())

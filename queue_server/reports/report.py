@@ -22,6 +22,7 @@ def build(rdb: ReportDB, start: date, end: date, period: str = "day", now: datet
         raise ValueError(f"the range ends ({end}) before it starts ({start})")
     if catch_up:
         rdb.catch_up()
+        rdb.refresh_dossiers()
     config, db = rdb.config, rdb.db
     now = now or datetime.now(UTC)
     s, e = start.isoformat(), end.isoformat()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from queue_server.config import OfficeConfig
-from queue_server.reports import rollup
+from queue_server.reports import dossier_figures, rollup
 from queue_server.reports.periods import iso_week
 from queue_server.store import Store, migrate_component, write_transaction
 
@@ -66,6 +66,7 @@ MIGRATIONS: list[list[str]] = [
             counter TEXT NOT NULL, signed_in_at TEXT NOT NULL, business_day TEXT NOT NULL, staff TEXT NOT NULL,
             signed_out_at TEXT, PRIMARY KEY (counter, signed_in_at)) WITHOUT ROWID""",
         *rollup.MIGRATIONS,
+        *dossier_figures.MIGRATIONS,
     ],
 ]
 
@@ -348,12 +349,18 @@ class ReportDB:
                 done += len(rows)
         return done
 
+    def refresh_dossiers(self) -> int:
+        """Count again the days of dossiers changed since the last refresh; returns how many changed."""
+        with self.lock, write_transaction(self.db):
+            return dossier_figures.refresh(self.db, self.config)
+
     def rebuild(self) -> int:
         """Forget every derived row and fold the whole log again; returns the events folded."""
         with self.lock, write_transaction(self.db):
-            for table in ("report_visits", "report_votes", "report_vote_reasons", "report_sessions", *rollup.ROLLUP_TABLES):
+            for table in ("report_visits", "report_votes", "report_vote_reasons", "report_sessions", *rollup.ROLLUP_TABLES,
+                          *dossier_figures.DOSSIER_TABLES):
                 self.db.execute(f"DELETE FROM {table}")
-            self.db.execute("DELETE FROM meta WHERE key = ?", [LAST_SEQ_KEY])
+            self.db.execute("DELETE FROM meta WHERE key IN (?, ?)", [LAST_SEQ_KEY, dossier_figures.WATERMARK_KEY])
             self.projector = Projector(self.db, self.config, 0)
         return self.catch_up()
 

@@ -22,7 +22,7 @@ def _item(code, status, received, due=None, status_at=None, field="HT", by="nv-a
     return item
 
 
-def _load(path, config):
+def _load(path, config, between=None):
     db = dossier_db.connect(path)
     tz = config.tz
     # Each dossier's versions in order: the history keeps "needs_documents" once it happened.
@@ -41,6 +41,8 @@ def _load(path, config):
     for step in range(2):
         batch = [v[step] for v in versions if len(v) > step]
         assert apply_updates(db, batch, "import", NOW, tz).rejected == 0
+        if between:
+            between()
     return db
 
 
@@ -78,3 +80,16 @@ def test_a_report_without_dossier_data_says_so(tmp_path, config):
     report = build(rdb, date(2026, 11, 1), date(2026, 11, 30), now=NOW)
     assert report["dossiers"]["available"] is False and report["dossiers"]["summary"]["received"] == 0
     rdb.close(), store.close()
+
+
+def test_dossier_counts_refreshed_bit_by_bit_equal_a_count_from_scratch(tmp_path, config):
+    store = Store(tmp_path / "office.db", config.id)
+    rdb = ReportDB(store.path, config)
+    reports = []
+    db = _load(store.path, config, between=lambda: reports.append(build(rdb, date(2026, 11, 1), date(2026, 11, 30), now=NOW)["dossiers"]))
+    assert reports[0]["summary"]["needs_documents"] == 1 and reports[0]["summary"]["settled"] == 4  # HS-4 not yet returned
+    live = build(rdb, date(2026, 11, 1), date(2026, 11, 30), now=NOW)["dossiers"]
+    assert live["summary"]["settled"] == 5
+    rdb.rebuild()
+    assert build(rdb, date(2026, 11, 1), date(2026, 11, 30), now=NOW)["dossiers"] == live
+    db.close(), rdb.close(), store.close()
