@@ -40,6 +40,7 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE dossiers ADD COLUMN apology_sent INTEGER",
         "CREATE INDEX dossiers_received_at ON dossiers (received_at)",
         "CREATE INDEX dossiers_finished_at ON dossiers (finished_at)",
+        "CREATE INDEX dossiers_synced_at ON dossiers (synced_at)",  # reports refresh the dossiers changed since they last looked
     ],
 ]
 

@@ -6,7 +6,8 @@ the source's own `late` flag wins; otherwise the first decision is compared with
 due day ends at local midnight). A test checks this SQL against `is_late` dossier by dossier.
 
 Counts are kept per day, field and official (`report_dossier_days`), refreshed from the dossiers
-changed since the last refresh (their `synced_at` moved past a watermark): only the days a changed
+changed since the last refresh (their `synced_at`, the appliance's time of the write, at or past a
+watermark, and not yet counted at that time): only the days a changed
 dossier was or is in are counted again. A provincial centre's year (~115,000 dossiers) is then read
 as a few thousand rows; the first refresh counts everything once. Overdue dossiers depend on the
 moment of the report and stay live (the open ones are few and found by status).
@@ -25,12 +26,13 @@ from queue_server.reports.periods import period_key
 NO_FIELD = "—"
 WATERMARK_KEY = "reports.dossiers_synced_at"
 MIGRATIONS: list[str] = [
+    # Counts per day of each field and, separately, of each official: (fields x officials) rows a day would be ten times more.
     """CREATE TABLE report_dossier_days (
-        kind TEXT NOT NULL, business_day TEXT NOT NULL, field TEXT NOT NULL, official TEXT NOT NULL,
+        kind TEXT NOT NULL, dim TEXT NOT NULL, business_day TEXT NOT NULL, key TEXT NOT NULL,
         n INTEGER NOT NULL, needs_documents INTEGER NOT NULL, on_time INTEGER NOT NULL, late INTEGER NOT NULL,
-        PRIMARY KEY (kind, business_day, field, official)) WITHOUT ROWID""",
+        PRIMARY KEY (kind, dim, business_day, key)) WITHOUT ROWID""",
     """CREATE TABLE report_dossier_keys (
-        code TEXT PRIMARY KEY, received_day TEXT NOT NULL, finished_day TEXT, late INTEGER) WITHOUT ROWID""",
+        code TEXT PRIMARY KEY, received_day TEXT NOT NULL, finished_day TEXT, late INTEGER, updated_at TEXT NOT NULL) WITHOUT ROWID""",
     "CREATE INDEX report_dossier_keys_late ON report_dossier_keys (finished_day) WHERE late = 1",
 ]
 DOSSIER_TABLES = ("report_dossier_days", "report_dossier_keys")
@@ -44,10 +46,12 @@ def _offset(config: OfficeConfig, day: date) -> str:
     return f"{minutes:+d} minutes"
 
 
-def _late_sql(moment: str) -> str:
-    return f"""(CASE WHEN late IS NOT NULL THEN late WHEN due_at IS NULL THEN NULL
-        WHEN length(due_at) = 10 THEN date({moment}, :off) > due_at
-        ELSE julianday({moment}) > julianday(due_at) END)"""
+def _late_sql(moment: str, table: str = "") -> str:
+    """SQL for Dossier.is_late at `moment` (a column or parameter); `table` prefixes the columns ("d.")."""
+    late, due = f"{table}late", f"{table}due_at"
+    return f"""(CASE WHEN {late} IS NOT NULL THEN {late} WHEN {due} IS NULL THEN NULL
+        WHEN length({due}) = 10 THEN date({moment}, :off) > {due}
+        ELSE julianday({moment}) > julianday({due}) END)"""
 
 
 def has_dossiers(db: Any) -> bool:
@@ -65,8 +69,12 @@ def refresh(db: Any, config: OfficeConfig) -> int:
     finished_days: set[str] = set()
     keys = []
     newest = watermark
+    # Rows written at the watermark's own instant may be new (a clock that did not move): a row is counted again
+    # unless the version counted (the source's updated_at) is still the one stored.
     changed = db.execute(
-        f"SELECT code, received_at, finished_at, {_late_sql('finished_at')}, synced_at FROM dossiers WHERE synced_at >= :w",
+        f"""SELECT d.code, d.received_at, d.finished_at, {_late_sql('d.finished_at', 'd.')}, d.synced_at, d.updated_at
+        FROM dossiers d LEFT JOIN report_dossier_keys k ON k.code = d.code
+        WHERE d.synced_at >= :w AND (k.updated_at IS NULL OR k.updated_at != d.updated_at)""",
         {"w": watermark, "off": _offset(config, date.today())},
     ).fetchall()
     if not changed:
@@ -78,7 +86,7 @@ def refresh(db: Any, config: OfficeConfig) -> int:
             "(SELECT code FROM dossiers WHERE synced_at >= ?)", [watermark],
         ):
             old[code] = (received, finished)
-    for code, received_at, finished_at, late, synced in changed:
+    for code, received_at, finished_at, late, synced, updated in changed:
         received = _local_day(received_at, tz)
         finished = _local_day(finished_at, tz) if finished_at else None
         before = old.get(code)
@@ -89,9 +97,10 @@ def refresh(db: Any, config: OfficeConfig) -> int:
         received_days.add(received)
         if finished:
             finished_days.add(finished)
-        keys.append((code, received, finished, late))
+        keys.append((code, received, finished, late, updated))
         newest = max(newest, synced)
-    db.conn.executemany("INSERT OR REPLACE INTO report_dossier_keys (code, received_day, finished_day, late) VALUES (?, ?, ?, ?)", keys)
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO report_dossier_keys (code, received_day, finished_day, late, updated_at) VALUES (?, ?, ?, ?, ?)", keys)
     field = f"COALESCE(return_service, '{NO_FIELD}')"
     official = f"COALESCE(received_by, '{NO_FIELD}')"
     needs = "(status = 'needs_documents' OR code IN (SELECT code FROM dossier_history WHERE status = 'needs_documents'))"
@@ -103,10 +112,11 @@ def refresh(db: Any, config: OfficeConfig) -> int:
             bounds = {"lo": ts(_midnight(date.fromisoformat(day), config)), "off": _offset(config, date.fromisoformat(day)),
                       "hi": ts(_midnight(date.fromisoformat(day) + timedelta(days=1), config)), "kind": kind, "day": day}
             db.execute("DELETE FROM report_dossier_days WHERE kind = :kind AND business_day = :day", bounds)
-            db.execute(
-                f"INSERT INTO report_dossier_days SELECT :kind, :day, {field}, {official}, COUNT(*), {sums} FROM dossiers "
-                f"WHERE {column} >= :lo AND {column} < :hi GROUP BY 3, 4", bounds,
-            )
+            for dim, key in (("field", field), ("official", official)):
+                db.execute(
+                    f"INSERT INTO report_dossier_days SELECT :kind, '{dim}', :day, {key}, COUNT(*), {sums} FROM dossiers "
+                    f"WHERE {column} >= :lo AND {column} < :hi GROUP BY 4", bounds,
+                )
     db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [WATERMARK_KEY, newest])
     return len(changed)
 
@@ -126,38 +136,49 @@ def dossier_figures(db: Any, config: OfficeConfig, start: date, end: date, now: 
     params = {"off": _offset(config, start), "ref": ts(end_moment), "start": start.isoformat(), "end": end.isoformat()}
     field = f"COALESCE(return_service, '{NO_FIELD}')"
     official = f"COALESCE(received_by, '{NO_FIELD}')"
-    rows: list[tuple[str, str, str, str, int]] = []  # (metric, local day, field, official, count)
-    for kind, d, f, o, n, needs, on_time, late in db.execute(
-        "SELECT kind, business_day, field, official, n, needs_documents, on_time, late FROM report_dossier_days "
-        "WHERE business_day BETWEEN :start AND :end", params,
-    ):
-        if kind == "received":
-            rows += [("received", d, f, o, n), ("needs_documents", d, f, o, needs)]
-        else:
-            rows += [("settled", d, f, o, n), ("settled_on_time", d, f, o, on_time), ("settled_late", d, f, o, late)]
+    def counts(dim: str, group: str) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for kind, key, n, needs, on_time, late in db.execute(
+            f"SELECT kind, {group}, SUM(n), SUM(needs_documents), SUM(on_time), SUM(late) FROM report_dossier_days "
+            f"WHERE dim = '{dim}' AND business_day BETWEEN :start AND :end GROUP BY 1, 2", params,
+        ):
+            entry = out.setdefault(key, dict.fromkeys(METRICS, 0))
+            if kind == "received":
+                entry["received"] += n
+                entry["needs_documents"] += needs
+            else:
+                entry["settled"] += n
+                entry["settled_on_time"] += on_time
+                entry["settled_late"] += late
+        return out
+
+    by_field, by_official, by_day = counts("field", "key"), counts("official", "key"), counts("field", "business_day")
     # Still open and past due at the reference moment, by the day received (the open ones are few: by status).
     for d, f, o, n in db.execute(
         f"SELECT date(received_at, :off) AS d, {field}, {official}, COUNT(*) FROM dossiers WHERE status IN ({_OPEN}) "
         f"AND received_at <= :ref AND {_late_sql(':ref')} = 1 GROUP BY 1, 2, 3", params,
     ):
-        rows.append(("overdue", d, f, o, n))
+        for table, key in ((by_field, f), (by_official, o), (by_day, d)):
+            table.setdefault(key, dict.fromkeys(METRICS, 0))["overdue"] += n
+    by_period: dict[str, dict[str, int]] = {}
+    for d, entry in by_day.items():
+        target = by_period.setdefault(period_key(d, period), dict.fromkeys(METRICS, 0))
+        for metric, n in entry.items():
+            target[metric] += n
+    summary = dict.fromkeys(METRICS, 0)
+    for entry in by_field.values():
+        for metric, n in entry.items():
+            summary[metric] += n
 
-    def roll(key_of: Any) -> list[dict[str, Any]]:
-        groups: dict[str, dict[str, int]] = {}
-        for metric, d, f, o, n in rows:
-            entry = groups.setdefault(key_of(d, f, o), dict.fromkeys(METRICS, 0))
-            entry[metric] += n
+    def listed(groups: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
         return [{"key": k, **v, "on_time_share": _share(v)} for k, v in sorted(groups.items())]
 
-    summary = dict.fromkeys(METRICS, 0)
-    for metric, _, _, _, n in rows:
-        summary[metric] += n
     return {
         "available": True,
         "summary": {**summary, "on_time_share": _share(summary)},
-        "by_field": roll(lambda d, f, o: f),
-        "by_period": roll(lambda d, f, o: period_key(d, period)),
-        "by_official": roll(lambda d, f, o: o),
+        "by_field": listed(by_field),
+        "by_period": listed(by_period),
+        "by_official": listed(by_official),
         "late": late_list(db, params, field, official),
     }
 
@@ -195,6 +216,6 @@ def received_per_official(db: Any, config: OfficeConfig, start: date, end: date)
     if not has_dossiers(db):
         return {}
     return dict(db.execute(
-        f"SELECT official, SUM(n) FROM report_dossier_days WHERE kind = 'received' AND business_day BETWEEN ? AND ? "
-        f"AND official != '{NO_FIELD}' GROUP BY official", [start.isoformat(), end.isoformat()],
+        f"SELECT key, SUM(n) FROM report_dossier_days WHERE kind = 'received' AND dim = 'official' AND business_day BETWEEN ? AND ? "
+        f"AND key != '{NO_FIELD}' GROUP BY key", [start.isoformat(), end.isoformat()],
     ).fetchall())
