@@ -229,7 +229,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     first = date(2025, 1, 6)
-    lines = [f"Machine: {platform.machine()}, Python {platform.python_version()}, {platform.system()}", ""]
+    lines = ["## Reports, dashboard and simulator (bench/bench_reports.py)", "",
+             f"Machine: {platform.machine()}, Python {platform.python_version()}, {platform.system()}", ""]
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         config, issued, events, gen_s = build_year(directory, args.tickets, first)

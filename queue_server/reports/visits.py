@@ -328,20 +328,17 @@ class ReportDB:
                         seq = self.last_seq()
                         if seq != self.projector.seq:
                             self.projector = Projector(self.db, self.config, seq)
-                        rows = self.db.execute(
-                            "SELECT seq, type, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                            [seq, self.BATCH if limit is None else min(self.BATCH, limit - done)],
-                        ).fetchall()
+                        rows = self.store.events_after(seq, self.BATCH if limit is None else min(self.BATCH, limit - done))
                         if not rows:
                             break
-                        for _, type_name, data in rows:
-                            self.projector.fold(type_name, json.loads(data))
+                        for event in rows:
+                            self.projector.fold(event.type, event.data)
                         self.projector.flush()
                         self.db.execute(
                             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                            [LAST_SEQ_KEY, str(rows[-1][0])],
+                            [LAST_SEQ_KEY, str(rows[-1].seq)],
                         )
-                        self.projector.seq = rows[-1][0]
+                        self.projector.seq = rows[-1].seq
                 except Exception:
                     # The rows rolled back: forget what the projector folded, so memory and disk agree.
                     self.projector = Projector(self.db, self.config, -1)
