@@ -91,7 +91,8 @@ def tables(report: dict[str, Any], tz: Any, lang: str = "vi") -> list[Table]:
         _t("col.share_of_target", lang)])
     prod.rows = [[f"{p['official']} {_t('basis.' + p['basis'], lang)}".strip(), p["dossiers_received"], p["visits_served"],
                   round(p["target"], 1), Share(p["share_of_target"])] for p in report["productivity"]]
-    prod.note = f"{report['targets']['yearly_dossiers_per_official']:,}".replace(",", ".") + " / " + _t("period.year", lang)
+    prod.note = _t("target_note", lang, target=f"{report['targets']['yearly_dossiers_per_official']:,}".replace(",", "."),
+                   area=_t(f"area.{report['targets']['area']}", lang))
     out.append(prod)
     return out
 
