@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 VENV=${MOTCUA_VENV:-.venv}
 PY=${PYTHON:-python3}
-APT_TEST_PACKAGES=(mosquitto chromium chromium-driver zbar-tools libusb-1.0-0 fonts-dejavu-core espeak-ng sox)  # zbarimg reads printed QR codes; sox measures WAVs
+APT_TEST_PACKAGES=(mosquitto chromium chromium-driver zbar-tools libusb-1.0-0 fonts-dejavu-core espeak-ng sox poppler-utils)  # zbarimg reads printed QR codes; sox measures WAVs; pdftoppm renders PDF reports
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -65,6 +65,7 @@ ERROR_CODES = (
     "too_many_components",
     "invalid_config",
     "config_in_use",
+    "unknown_vote_reason",
     "internal_error",
 )
 

@@ -42,6 +42,19 @@ def _span_text(start: time, end: time) -> str:
     if start >= time(12, 0):
         return f"chiều {span}"
     return span
+# Why a citizen rated as they did (issue 19): votes carry codes from this list, so reports can
+# count them; an office replaces the list with its own [[vote_reasons]].
+DEFAULT_VOTE_REASONS = {
+    "friendly": ("Cán bộ tận tình, chu đáo", "Friendly, helpful official"),
+    "fast": ("Giải quyết nhanh", "Quick service"),
+    "clear_guidance": ("Hướng dẫn rõ ràng, dễ hiểu", "Clear guidance"),
+    "long_wait": ("Thời gian chờ lâu", "Long wait"),
+    "unclear_guidance": ("Hướng dẫn chưa rõ ràng", "Unclear guidance"),
+    "attitude": ("Thái độ phục vụ chưa tốt", "Poor attitude"),
+    "more_documents": ("Phải bổ sung giấy tờ nhiều lần", "Asked for more documents again and again"),
+    "facilities": ("Cơ sở vật chất chưa đáp ứng", "Poor facilities"),
+}
+VOTE_REASON_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 class ConfigError(ValueError):
@@ -155,6 +168,33 @@ class DossierLookup:
     max_verify_failures_total: int = 30
 
 
+# Dossiers received a year per official, by the kind of office (Sóc Trăng plan 2021-2025).
+YEARLY_DOSSIER_TARGETS = {"provincial": 1600, "rural": 1200, "remote": 800}
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Targets the reports judge against ([reports]; docs/reports.md)."""
+
+    area: str = "rural"  # "provincial" centre, "rural" or "remote" office: sets the yearly target
+    yearly_dossiers_per_official: int = YEARLY_DOSSIER_TARGETS["rural"]
+    wait_target_minutes: float = 15.0  # 2025: mean wait at most 15 minutes per visit
+    wait_limit_minutes: float = 30.0  # 2022: no visit waits more than 30 minutes
+    satisfaction_target: float = 0.95  # very satisfied + satisfied over all votes, by 2025
+    idle_alert_minutes: float = 3.0  # a counter idle this long while its fields have people waiting
+
+
+@dataclass(frozen=True)
+class VoteReason:
+    code: str
+    name: str
+    name_en: str = ""
+
+
+def _default_vote_reasons() -> dict[str, VoteReason]:
+    return {code: VoteReason(code, vi, en) for code, (vi, en) in DEFAULT_VOTE_REASONS.items()}
+
+
 @dataclass(frozen=True)
 class OfficeConfig:
     id: str
@@ -176,6 +216,8 @@ class OfficeConfig:
     # forced on top of it (--always-open), which a configuration change at run time keeps.
     source: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     overrides: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    vote_reasons: dict[str, VoteReason] = field(default_factory=_default_vote_reasons)
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -270,6 +312,8 @@ def parse(raw: dict[str, Any]) -> OfficeConfig:
         issuing=_issuing(raw.get("issuing", {})),
         counter_vote_minutes=_whole(raw.get("votes", {}), "counter_vote_minutes", 5, 1, 120, "votes"),
         source=raw,
+        vote_reasons=_vote_reasons(raw),
+        reports=_reports(raw.get("reports", {})),
     )
 
 
@@ -485,6 +529,53 @@ def _rules(raw: Any) -> CallingRules:
         requeue=requeue,
         default_service_minutes=float(minutes),
         estimate_window=window,
+    )
+
+
+def _vote_reasons(raw: dict[str, Any]) -> dict[str, VoteReason]:
+    """[[vote_reasons]] replaces the default list: codes a vote may carry, with their words."""
+    if "vote_reasons" not in raw:
+        return _default_vote_reasons()
+    reasons: dict[str, VoteReason] = {}
+    for i, r in enumerate(_list(raw, "vote_reasons")):
+        where = f"vote_reasons[{i}]"
+        code = _str(r, f"{where}.code")
+        if not VOTE_REASON_RE.match(code):
+            raise ConfigError(f"{where}.code: use lower-case letters, digits and '_' (at most 40), got {code!r}")
+        if code in reasons:
+            raise ConfigError(f"{where}.code: duplicate vote reason {code!r}")
+        name_en = r.get("name_en", "")
+        if not isinstance(name_en, str):
+            raise ConfigError(f"{where}.name_en: must be a string")
+        reasons[code] = VoteReason(code, _str(r, f"{where}.name"), name_en.strip())
+    return reasons
+
+
+def _reports(raw: Any) -> ReportSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError("[reports]: must be a table")
+    known = ("area", "yearly_dossiers_per_official", "wait_target_minutes", "wait_limit_minutes", "satisfaction_target", "idle_alert_minutes")
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"reports.{key}: unknown key (known: {', '.join(known)})")
+    area = raw.get("area", "rural")
+    if area not in YEARLY_DOSSIER_TARGETS:
+        raise ConfigError(f"reports.area: must be one of {', '.join(YEARLY_DOSSIER_TARGETS)}, got {area!r}")
+
+    def number(key: str, default: float, low: float, high: float) -> float:
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise ConfigError(f"reports.{key}: must be a number from {low:g} to {high:g}, got {value!r}")
+        return value
+
+    target = number("yearly_dossiers_per_official", YEARLY_DOSSIER_TARGETS[area], 1, 100_000)
+    return ReportSettings(
+        area=area,
+        yearly_dossiers_per_official=int(target),
+        wait_target_minutes=float(number("wait_target_minutes", 15, 1, 240)),
+        wait_limit_minutes=float(number("wait_limit_minutes", 30, 1, 480)),
+        satisfaction_target=float(number("satisfaction_target", 0.95, 0, 1)),
+        idle_alert_minutes=float(number("idle_alert_minutes", 3, 0.5, 120)),
     )
 
 

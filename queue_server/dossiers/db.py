@@ -40,13 +40,19 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE dossier_verify_failures ADD COLUMN client TEXT NOT NULL DEFAULT ''",
         "CREATE INDEX dossier_verify_failures_client ON dossier_verify_failures (code, client, at)",
         "CREATE TABLE dossier_verify_totals (code TEXT PRIMARY KEY, failures INTEGER NOT NULL) WITHOUT ROWID",
+        # Reports per official and the written apology for late dossiers (issue 19).
+        "ALTER TABLE dossiers ADD COLUMN received_by TEXT",
+        "ALTER TABLE dossiers ADD COLUMN apology_sent INTEGER",
+        "CREATE INDEX dossiers_received_at ON dossiers (received_at)",
+        "CREATE INDEX dossiers_finished_at ON dossiers (finished_at)",
+        "CREATE INDEX dossiers_synced_at ON dossiers (synced_at)",  # reports refresh the dossiers changed since they last looked
     ],
 ]
 
 COLUMNS = (
     "code", "source", "updated_at", "status", "status_at", "procedure_code", "procedure_name", "received_at", "due_at",
     "applicant_name", "id_last4", "phone_last4", "return_counter", "return_service", "missing_documents",
-    "rejection_reason", "late", "finished_at", "synced_at",
+    "rejection_reason", "late", "finished_at", "synced_at", "received_by", "apology_sent",
 )
 UPSERT = (
     f"INSERT INTO dossiers ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -78,6 +84,7 @@ def upsert(db: sqlite_utils.Database, update: DossierUpdate, source: str, finish
         update.id_last4, update.phone_last4, update.return_counter, update.return_service,
         json.dumps(list(update.missing_documents), ensure_ascii=False), update.rejection_reason,
         None if update.late is None else int(update.late), ts(finished_at) if finished_at else None, ts(now),
+        update.received_by, None if update.apology_sent is None else int(update.apology_sent),
     ])
 
 
@@ -94,6 +101,7 @@ def from_row(row: dict[str, Any]) -> Dossier:
         phone_last4=row["phone_last4"], return_counter=row["return_counter"], return_service=row["return_service"],
         missing_documents=tuple(json.loads(row["missing_documents"])), rejection_reason=row["rejection_reason"],
         late=None if row["late"] is None else bool(row["late"]), finished_at=_dt(row["finished_at"]),
+        received_by=row["received_by"], apology_sent=None if row["apology_sent"] is None else bool(row["apology_sent"]),
     )
 
 

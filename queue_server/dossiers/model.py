@@ -39,7 +39,7 @@ STATUS_ALIASES = {
 }
 
 MAX_TEXT = {"procedure_code": 100, "procedure_name": 500, "applicant_name": 200, "return_counter": 50,
-            "return_service": 50, "rejection_reason": 2000, "source_id": 100}
+            "return_service": 50, "rejection_reason": 2000, "source_id": 100, "received_by": 100}
 MAX_DOCUMENTS = 50
 MAX_FUTURE = timedelta(days=1)  # an update stamped further ahead would block every real update after it
 DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")  # spreadsheets exported by offices
@@ -107,6 +107,8 @@ class DossierUpdate:
     missing_documents: tuple[str, ...] = ()
     rejection_reason: str | None = None
     late: bool | None = None
+    received_by: str | None = None  # the official who received it (staff id): reports per official
+    apology_sent: bool | None = None  # a late dossier's written apology (thư xin lỗi) was sent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -273,4 +275,6 @@ def parse_update(item: Any, tz: ZoneInfo, now: datetime) -> DossierUpdate:
         missing_documents=missing,
         rejection_reason=clean_text(item.get("rejection_reason"), "rejection_reason"),
         late=parse_bool(item.get("late"), "late"),
+        received_by=clean_text(item.get("received_by"), "received_by"),
+        apology_sent=parse_bool(item.get("apology_sent"), "apology_sent"),
     )

@@ -295,10 +295,18 @@ def _vote(state: OfficeState, config: OfficeConfig, cmd: c.SubmitVote, now: date
         raise Rejected("already_voted", number=ticket.number)
     return [
         e.VoteSubmitted(
-            at=now, ticket_id=ticket.id, level=cmd.level, reasons=tuple(cmd.reasons),
+            at=now, ticket_id=ticket.id, level=cmd.level, reasons=_known_reasons(config, cmd.reasons),
             counter=ticket.counter, staff=ticket.staff,
         )
     ]
+
+
+def _known_reasons(config: OfficeConfig, reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """A vote's reasons, each once, all from the office's list (reports count them by code)."""
+    for code in reasons:
+        if code not in config.vote_reasons:
+            raise Rejected("unknown_vote_reason", reason_code=code, known=", ".join(config.vote_reasons))
+    return tuple(dict.fromkeys(reasons))
 
 
 def _vote_at_counter(state: OfficeState, config: OfficeConfig, cmd: c.VoteAtCounter, now: datetime) -> list[e.Event]:
@@ -311,7 +319,7 @@ def _vote_at_counter(state: OfficeState, config: OfficeConfig, cmd: c.VoteAtCoun
         raise Rejected("already_voted", number=ticket.number)
     return [
         e.VoteSubmitted(
-            at=now, ticket_id=ticket.id, level=cmd.level, reasons=tuple(cmd.reasons),
+            at=now, ticket_id=ticket.id, level=cmd.level, reasons=_known_reasons(config, cmd.reasons),
             counter=ticket.counter, staff=ticket.staff, via="counter",
         )
     ]

@@ -32,6 +32,7 @@ BLUEPRINTS: list[str] = [
     "queue_server.web.live",
     "queue_server.web.procedures",
     "queue_server.web.dossiers",
+    "queue_server.web.reports",
 ]
 
 

@@ -209,7 +209,7 @@ def test_a_rating_device_votes_once_for_its_counters_last_ticket_within_the_wind
     ask(office, "quay-01", "f", "counter.finish")
     state = office.store.load_state(office.config).counters["Q1"]
     assert state.last_finished == office.state.counters["Q1"].last_finished  # durable
-    vote = ask(office, "danhgia-01", "v1", "vote.counter", level="very_satisfied", reasons=["nhanh"])
+    vote = ask(office, "danhgia-01", "v1", "vote.counter", level="very_satisfied", reasons=["fast"])
     assert vote["ok"] and vote["counter"]["last_finished"]["voted"] is True
     assert ask(office, "danhgia-01", "v2", "vote.counter", level="unsatisfied")["error"]["code"] == "already_voted"
     # Another counter's rating device, and a late vote, get nothing.

@@ -265,7 +265,7 @@ def test_a_vote_counts_once_and_only_after_service():
     h.open_counter("Q1", staff="nv-lan")
     h.next("Q1")
     h.run(c.Finish("Q1"))
-    out = h.run(c.SubmitVote(token, "very_satisfied", ("thái độ tốt",)))
+    out = h.run(c.SubmitVote(token, "very_satisfied", ("friendly",)))
     assert out[0].staff == "nv-lan" and out[0].counter == "Q1"
     with pytest.raises(Rejected) as twice:
         h.run(c.SubmitVote(token, "unsatisfied"))
@@ -330,7 +330,7 @@ def test_events_survive_the_log_encoding():
     h.open_counter("Q1")
     h.next("Q1")
     h.run(c.Finish("Q1"))
-    h.run(c.SubmitVote(h.ticket("1001").vote_token, "satisfied", ("nhanh",)))
+    h.run(c.SubmitVote(h.ticket("1001").vote_token, "satisfied", ("fast",)))
     for event in h.events:
         assert e.from_record(*e.to_record(event)) == event
 
