@@ -58,9 +58,11 @@ def create_app(server: QueueServer) -> Flask:
 
     @app.get("/health")
     def health() -> Any:
+        # 503 whenever requests cannot be served (broker gone, session or subscriptions lost, worker stuck).
         snap = server.current_snapshot()
-        ok = snap["broker_connected"]
-        body = {"ok": ok, "office": snap["office"], "broker_connected": ok, "last_seq": snap["last_seq"]}
+        ok = snap["healthy"]
+        body = {"ok": ok, "office": snap["office"], "broker_connected": snap["broker_connected"], "last_seq": snap["last_seq"],
+                "problem": snap["problem"]}
         return jsonify(body), 200 if ok else 503
 
     @app.get("/api/state")
@@ -96,6 +98,10 @@ def prometheus_text(snap: dict[str, Any]) -> str:
         "# HELP motcua_broker_connected 1 when the server is connected to its MQTT broker.",
         "# TYPE motcua_broker_connected gauge",
         f'motcua_broker_connected{{office="{office}"}} {int(snap["broker_connected"])}',
+        "# HELP motcua_healthy 1 when requests can be served (what /health says).",
+        "# TYPE motcua_healthy gauge",
+        f'motcua_healthy{{office="{office}"}} {int(snap["healthy"])}',
+        *_broker_lines(office, snap["broker"]),
         "# HELP motcua_tickets_issued_today Tickets issued in the current business day.",
         "# TYPE motcua_tickets_issued_today gauge",
         f'motcua_tickets_issued_today{{office="{office}"}} {snap["issued_today"]}',
@@ -127,6 +133,20 @@ def prometheus_text(snap: dict[str, Any]) -> str:
     for device, status in sorted(snap["presence"].items()):
         lines.append(f'motcua_device_online{{office="{office}",device="{_label(device)}"}} {int(status == "online")}')
     return "\n".join(lines) + "\n"
+
+
+def _broker_lines(office: str, broker: dict[str, Any]) -> list[str]:
+    lines = ["# HELP motcua_broker_refused_total Connections the broker run by the server refused, by reason (login, connection_limit).",
+             "# TYPE motcua_broker_refused_total counter"]
+    for reason in ("login", "connection_limit"):
+        lines.append(f'motcua_broker_refused_total{{office="{office}",broker="{broker["kind"]}",reason="{reason}"}} {broker["refused"].get(reason, 0)}')
+    lines += ["# HELP motcua_broker_restarts_total Times the server started its Mosquitto again after it died.",
+              "# TYPE motcua_broker_restarts_total counter",
+              f'motcua_broker_restarts_total{{office="{office}"}} {broker["restarts"]}',
+              "# HELP motcua_mqtt_recoveries_total Reconnections after the broker stopped delivering the server's requests.",
+              "# TYPE motcua_mqtt_recoveries_total counter",
+              f'motcua_mqtt_recoveries_total{{office="{office}"}} {broker.get("recoveries", 0)}']
+    return lines
 
 
 def serve(server: QueueServer, host: str, port: int) -> Any:
