@@ -1,9 +1,9 @@
 """Simulated citizens and officials for `motcua demo`, talking the real contract over MQTT.
 
 Each simulated device logs in with its own credential (from the demo's generated
-credentials file), as a real kiosk or counter keypad does: kiosks issue tickets, counter
-devices sign in and call at their own counter. Counters without a device of their own are
-driven by the `console` admin device.
+credentials file), as a real kiosk, counter keypad or voice caller does: kiosks issue
+tickets, counter devices sign in and call at their own counter, the voice device prints
+the calls. The `console` admin device is used only for what has no device of its own.
 """
 
 from __future__ import annotations
@@ -37,17 +37,28 @@ def _run(config: Any, broker: Any, stop: threading.Event, admin: str, leave: str
         return client
 
     try:
-        console = connect(admin)
-        kiosks = [connect(d.id) for d in config.devices.values() if d.role == "kiosk"] or [console]
+        devices = list(config.devices.values())
+        # The admin device only where no device of the right role exists: the person trying the
+        # demo acts as `console`, and a second connection with its credential would push this one off.
+        admin_client: list[DeviceClient] = []
+
+        def console() -> DeviceClient:
+            if not admin_client:
+                admin_client.append(connect(admin))
+            return admin_client[0]
+
+        kiosks = [connect(d.id) for d in devices if d.role == "kiosk"] or [console()]
         # Each counter is worked through its own keypad device when it has one (no `counter` field then).
-        keypads = {d.counter: d.id for d in config.devices.values() if d.role == "counter"}
-        counters = {c: (connect(keypads[c]), None) if c in keypads else (console, c) for c in config.counters if c != leave}
+        keypads = {d.counter: d.id for d in devices if d.role == "counter"}
+        counters = {c: (connect(keypads[c]), None) if c in keypads else (console(), c) for c in config.counters if c != leave}
+        voice = next((d.id for d in devices if d.role == "voice"), None)
+        speaker = connect(voice) if voice else console()
 
         def show_call(topic: str, payload: bytes) -> None:
             call = json.loads(payload)
             click.echo(f"[loa] {call['announce']}", err=True)
 
-        console.subscribe(console.topics.event_call, show_call)
+        speaker.subscribe(speaker.topics.event_call, show_call)
         for index, (client, counter) in enumerate(counters.values()):
             client.request("counter.sign_in", staff=f"can-bo-{index + 1:02d}", **_at(counter))
         services = list(config.services)

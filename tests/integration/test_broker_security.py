@@ -291,3 +291,33 @@ def test_a_broker_refuses_connections_past_its_limit_at_once_and_counts_them(sta
     metrics = urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10).read().decode()
     line = f'motcua_broker_refused_total{{office="ubnd-huyen-demo",broker="{broker_kind}",reason="connection_limit"}} '
     assert int(metrics.split(line, 1)[1].split()[0]) >= 1  # 2 when a reconnect came before the freed place was counted free
+
+
+def test_a_request_left_retained_is_cleared_at_the_next_reconnect(office, credentials):
+    """A broker may deliver a retained request again when the server resubscribes (Mosquitto
+    2.0.11 did not for its resumed session, amqtt did twice): each replay gets the same reply,
+    the server clears it on the first one, and after that nothing comes back."""
+    t = office.topics
+    kiosk = login(office, credentials, "kiosk-01")
+    kiosk.subscribe(t.res("kiosk-01"))
+    kiosk.publish(t.req("kiosk-01"), p.dumps({"id": "sticky", "op": "ticket.issue", "service": "HT"}), retain=True)
+    wait_until(lambda: kiosk.messages, "no reply to the retained request")
+    handled = []
+    for recovery in (1, 2):
+        office.link._reconnect()
+        wait_until(lambda r=recovery: office.link.healthy and office.link.recoveries == r, "the server did not reconnect")
+        with DeviceClient(office.broker_url, office.config.id, "kiosk-02") as other:  # fence: handled after any replay
+            assert other.request("ticket.issue", service="HT")["ok"]
+        handled.append(office.handled)
+    assert handled[1] == handled[0] + 1  # the second reconnect replayed nothing: it was cleared
+    replies = [json.loads(m[1]) for m in kiosk.messages]
+    assert {r["id"] for r in replies} == {"sticky"} and all(r == replies[0] for r in replies)
+    assert len(office.office.state.tickets) == 3  # one ticket for the retained request, one per fence
+    kiosk.close()
+
+
+def wait_until(condition, failure: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.02)
