@@ -57,6 +57,7 @@ class MqttLink:
         self.broker_error: str | None = None
         self.disconnects = 0
         self.recoveries = 0
+        self.retained_requests = 0  # requests a device left retained, seen (and cleared) at a resubscribe
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._nonce = secrets.token_hex(8)
@@ -212,7 +213,9 @@ class MqttLink:
             if not msg.payload:
                 return  # an empty message only clears a retained one: never a request
             if msg.retain:
-                # A request left retained would come back at every resubscribe: answer it once, clear it.
+                # A request left retained comes back at every resubscribe: answer it (the same way: ids
+                # are idempotent) and clear it, so it does not come back again.
+                self.retained_requests += 1
                 client.publish(msg.topic, b"", qos=1, retain=True)
             self.on_request(device, msg.payload)
         else:

@@ -168,6 +168,7 @@ def test_a_client_with_the_servers_client_id_does_not_kick_the_server(office, cr
                 assert kiosk.request("ticket.issue", service="HT", timeout=3, retries=0)["ok"], f"attempt {attempt}"
                 squatter.close()
     assert office.link.disconnects == 0 and office.link.recoveries == 0 and office.connected.is_set()
+    wait_until(lambda: office.handled >= 7, "requests were lost")  # counted just after each reply is sent
     assert office.handled == 7
 
 
@@ -294,22 +295,23 @@ def test_a_broker_refuses_connections_past_its_limit_at_once_and_counts_them(sta
 
 
 def test_a_request_left_retained_is_cleared_at_the_next_reconnect(office, credentials):
-    """A broker may deliver a retained request again when the server resubscribes (Mosquitto
-    2.0.11 did not for its resumed session, amqtt did twice): each replay gets the same reply,
-    the server clears it on the first one, and after that nothing comes back."""
+    """A broker delivers a retained request again when the server resubscribes (Mosquitto 2.0.11
+    once, amqtt twice: on resuming the session and on the SUBSCRIBE): each replay gets the same
+    reply, the server clears it on the first one, and after that nothing comes back."""
     t = office.topics
     kiosk = login(office, credentials, "kiosk-01")
     kiosk.subscribe(t.res("kiosk-01"))
     kiosk.publish(t.req("kiosk-01"), p.dumps({"id": "sticky", "op": "ticket.issue", "service": "HT"}), retain=True)
     wait_until(lambda: kiosk.messages, "no reply to the retained request")
-    handled = []
+    replays = []
     for recovery in (1, 2):
         office.link._reconnect()
+        # Healthy means the probe came back, after anything the broker sent on resubscribing.
         wait_until(lambda r=recovery: office.link.healthy and office.link.recoveries == r, "the server did not reconnect")
-        with DeviceClient(office.broker_url, office.config.id, "kiosk-02") as other:  # fence: handled after any replay
+        replays.append(office.link.retained_requests)
+        with DeviceClient(office.broker_url, office.config.id, "kiosk-02") as other:
             assert other.request("ticket.issue", service="HT")["ok"]
-        handled.append(office.handled)
-    assert handled[1] == handled[0] + 1  # the second reconnect replayed nothing: it was cleared
+    assert 1 <= replays[0] == replays[1] <= 2  # replayed at the first reconnect only: then it was cleared
     replies = [json.loads(m[1]) for m in kiosk.messages]
     assert {r["id"] for r in replies} == {"sticky"} and all(r == replies[0] for r in replies)
     assert len(office.office.state.tickets) == 3  # one ticket for the retained request, one per fence
