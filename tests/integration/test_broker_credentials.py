@@ -19,6 +19,7 @@ from motcua.credentials import CREDENTIALS_ENV, PASSWORD_ENV
 from queue_server.broker_acl import SERVER_USER
 from queue_server.credentials import CredentialSet, load
 from tests.conftest import EXAMPLE_CONFIG, ROOT, Mosquitto, free_port, run_cli, wait_for_port
+from tests.integration.test_cli_and_http import http_get
 
 
 def test_the_credentials_command_writes_files_and_prints_no_secret(tmp_path):
@@ -130,7 +131,7 @@ def test_a_server_that_cannot_serve_says_503_and_stops_petting_the_watchdog(tmp_
             pass
         assert rounds >= 10 and messages and messages[0].startswith("READY=1")
         assert not any("WATCHDOG=1" in m for m in messages), messages
-        status, body = _get(server, "/health")
+        status, body = http_get(server, "/health")
         # Mosquitto 2.0.11 grants a SUBSCRIBE its ACL denies (and then delivers nothing): only the probe tells,
         # and the server keeps reconnecting, so the reason is a missed probe or a reconnect in progress.
         assert status == 503 and json.loads(body)["problem"] and server.link.recoveries >= 1
@@ -138,18 +139,6 @@ def test_a_server_that_cannot_serve_says_503_and_stops_petting_the_watchdog(tmp_
         server.stop()
         broker.stop()
         listener.close()
-
-
-def _get(server, path: str) -> tuple[int, str]:
-    import urllib.error
-    import urllib.request
-
-    host, port = server.options.http_listen
-    try:
-        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
 
 
 def test_server_with_an_external_broker_reads_its_password_from_the_environment(mosquitto, credentials, tmp_path):
