@@ -8,7 +8,9 @@ cd "$(dirname "$0")"
 
 VENV=${MOTCUA_VENV:-.venv}
 PY=${PYTHON:-python3}
-APT_TEST_PACKAGES=(mosquitto chromium chromium-driver zbar-tools libusb-1.0-0 fonts-dejavu-core espeak-ng sox poppler-utils)  # zbarimg reads printed QR codes; sox measures WAVs; pdftoppm renders PDF reports
+APT_TEST_PACKAGES=(mosquitto mosquitto-clients chromium chromium-driver zbar-tools libusb-1.0-0 fonts-dejavu-core espeak-ng sox poppler-utils)  # zbarimg reads printed QR codes; sox measures WAVs; pdftoppm renders PDF reports
+# The demo's broker: Debian's Mosquitto, run by the server (without it, the embedded broker).
+APT_DEMO_PACKAGES=(mosquitto)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -48,6 +50,7 @@ venv() {
 
 case "${1:-}" in
   demo)
+    apt_install "${APT_DEMO_PACKAGES[@]}" || say "without Mosquitto the demo runs the embedded broker (slower; docs/security.md)"
     venv embedded-broker
     shift
     say "starting the demo office (Ctrl+C to stop)"

@@ -31,6 +31,7 @@ from bench.support import (
     MOSQUITTO,
     ROOT,
     Pipeline,
+    bench_credentials,
     free_port,
     rss_mb,
     start_mosquitto,
@@ -123,11 +124,11 @@ def throughput(port: int, total: int, clients: int = 8, window: int = 32) -> flo
     return (total // clients) * clients / elapsed
 
 
-def cold_start(config: Path, workdir: Path) -> float:
+def cold_start(config: Path, workdir: Path, credentials: Path) -> float:
     """Spawn `motcua server` (embedded broker) and take a ticket as soon as it answers."""
     port = free_port()
     t0 = time.perf_counter()
-    proc = start_server(config, workdir / f"cold-{port}", None, mqtt_port=port)
+    proc = start_server(config, workdir / f"cold-{port}", None, mqtt_port=port, credentials_dir=credentials)
     try:
         while True:
             try:
@@ -143,9 +144,9 @@ def cold_start(config: Path, workdir: Path) -> float:
         proc.wait()
 
 
-def embedded_rss(config: Path, workdir: Path, tickets: int) -> tuple[float, float, float]:
+def embedded_rss(config: Path, workdir: Path, tickets: int, credentials: Path) -> tuple[float, float, float]:
     port = free_port()
-    proc = start_server(config, workdir / "rss", None, mqtt_port=port)
+    proc = start_server(config, workdir / "rss", None, mqtt_port=port, credentials_dir=credentials)
     try:
         wait_for_port(port)
         with DeviceClient(f"mqtt://127.0.0.1:{port}", OFFICE, "bench-00") as client:
@@ -174,7 +175,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="motcua-bench-") as tmp:
         workdir = Path(tmp)
         config = write_config(workdir / "office.toml")
-        mosq, port = start_mosquitto(workdir)
+        credentials = bench_credentials(config, workdir)  # every client and server logs in, as in production
+        mosq, port = start_mosquitto(workdir, credentials)
         results: dict = {}
         try:
             echo = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_responder.py"), "127.0.0.1", str(port), f"motcua/{OFFICE}"],
@@ -185,7 +187,7 @@ def main() -> None:
             echo.terminate()
             echo.wait()
 
-            server = start_server(config, workdir / "data", f"mqtt://127.0.0.1:{port}")
+            server = start_server(config, workdir / "data", f"mqtt://motcua-server@127.0.0.1:{port}")
             try:
                 with DeviceClient(f"mqtt://127.0.0.1:{port}", OFFICE, "bench-00") as client:
                     client.request("ticket.issue", timeout=10, service="HT")
@@ -199,8 +201,8 @@ def main() -> None:
         finally:
             mosq.terminate()
             mosq.wait()
-        results["rss_start"], results["rss_10k"], results["throughput_embedded"] = embedded_rss(config, workdir, total)
-        starts = [cold_start(config, workdir) for _ in range(3 if args.quick else 5)]
+        results["rss_start"], results["rss_10k"], results["throughput_embedded"] = embedded_rss(config, workdir, total, credentials)
+        starts = [cold_start(config, workdir, credentials) for _ in range(3 if args.quick else 5)]
         results["cold_start"] = statistics.median(starts)
         results["cold_start_all"] = starts
 

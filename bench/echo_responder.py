@@ -15,11 +15,14 @@ import paho.mqtt.client as mqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from motcua.client import disable_nagle
+from motcua.credentials import password_for
 
 
 def main() -> None:
     host, port, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-echo")
+    # It stands in for the queue server, so it logs in as the server (password from MOTCUA_CREDENTIALS).
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="motcua-server")
+    client.username_pw_set("motcua-server", password_for("motcua-server"))
     client.max_inflight_messages_set(1000)
     ready = threading.Event()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCHES = {
     "core": "bench_core.py",
+    "brokers": "bench_brokers.py",
     "procedure_search": "bench_procedure_search.py",
     "dossier_lookup": "bench_dossier_lookup.py",
     "live_push": "bench_live_push.py",

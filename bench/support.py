@@ -17,6 +17,7 @@ import paho.mqtt.client as mqtt
 
 from motcua import protocol as p
 from motcua.client import disable_nagle
+from motcua.credentials import CREDENTIALS_ENV, password_for
 
 ROOT = Path(__file__).resolve().parent.parent
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -95,24 +96,50 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise TimeoutError(f"nothing listens on port {port}")
 
 
-def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen, int]:
+def bench_credentials(config: Path, workdir: Path) -> Path:
+    """Credentials for every device of the bench office, as in production; clients find theirs
+    through MOTCUA_CREDENTIALS (set here for this process and the servers it starts)."""
+    from queue_server.config import load
+    from queue_server.credentials import ensure
+
+    creds, _ = ensure(load(config), workdir / "credentials")
+    os.environ[CREDENTIALS_ENV] = str(creds.secrets_file)
+    return creds.directory
+
+
+def start_mosquitto(workdir: Path, credentials_dir: Path) -> tuple[subprocess.Popen, int]:
+    """Debian's Mosquitto configured as the server configures its own (passwords, ACL, nodelay)."""
+    from queue_server.broker_mosquitto import render_conf
+
     port = free_port()
-    conf = workdir / "mosquitto.conf"
-    lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false", "max_inflight_messages 1000",
-             "max_queued_messages 100000", "set_tcp_nodelay true"]
-    if os.geteuid() == 0:
-        lines.append("user root")
-    conf.write_text("\n".join(lines) + "\n")
+    conf = workdir / f"mosquitto-{port}.conf"
+    conf.write_text(render_conf("127.0.0.1", port, credentials_dir / "mosquitto.passwd", credentials_dir / "mosquitto.acl",
+                                run_as_root=os.geteuid() == 0))
     proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port)
     return proc, port
 
 
-def start_server(config: Path, data: Path, broker: str | None, mqtt_port: int | None = None) -> subprocess.Popen:
+def start_server(config: Path, data: Path, broker: str | None, mqtt_port: int | None = None, credentials_dir: Path | None = None,
+                 run_broker: str = "embedded") -> subprocess.Popen:
+    """`motcua server` with an external broker (as motcua-server), or running its own broker of kind `run_broker`."""
     args = [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data), "--no-http",
             "--log-level", "WARNING"]
-    args += ["--broker", broker] if broker else ["--mqtt-listen", f"127.0.0.1:{mqtt_port}"]
+    if broker:
+        args += ["--broker", broker]
+    else:
+        args += ["--mqtt-listen", f"127.0.0.1:{mqtt_port}", "--run-broker", run_broker]
+        args += ["--credentials-dir", str(credentials_dir)] if credentials_dir else []
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def children_rss_mb(pid: int) -> float:
+    """RSS of the direct children of a process (the Mosquitto a server runs), in MB."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += rss_mb(int(child))
+    return total
 
 
 def rss_mb(pid: int) -> float:
@@ -148,7 +175,8 @@ class Pipeline:
         self.errors = 0
         self.expected = 0
         self.lock = threading.Lock()
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{device}-{uuid.uuid4().hex[:6]}")
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device)
+        client.username_pw_set(device, password_for(device))
         client.max_inflight_messages_set(window * 2)
         subscribed = threading.Event()
         client.on_connect = lambda c, *_: (disable_nagle(c), c.subscribe(self.topics.res(device), qos=1))

@@ -46,28 +46,53 @@ config_option = click.option(
 )
 
 
+credentials_option = click.option(
+    "--credentials", type=click.Path(dir_okay=False), default=None,
+    help="The device's broker credentials file (from `motcua devices credentials`). Default: the file named by "
+         "MOTCUA_CREDENTIALS, else the password in MOTCUA_BROKER_PASSWORD.",
+)
+
+
+def device_login(url: Any, device: str, credentials: str | None) -> Any:
+    """The broker URL with this device's user and password filled in (from the file or the environment)."""
+    from dataclasses import replace
+
+    from motcua.credentials import CredentialsError, password_for
+
+    user = url.username or device
+    try:
+        return replace(url, username=user, password=password_for(user, credentials))
+    except CredentialsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def client_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by the commands that act as a device over MQTT."""
+    """Options shared by the commands that act as a device over MQTT; `broker` arrives with the device's login."""
 
     @config_option
-    @click.option("--broker", default=DEFAULT_BROKER, show_default=True, help="MQTT broker URL, mqtt://user:pass@host:port")
+    @click.option("--broker", default=DEFAULT_BROKER, show_default=True, help="MQTT broker URL, mqtt://host:port (no password: see --credentials).")
+    @credentials_option
     @click.option("--device", default="console", show_default=True, help="Device id to act as (declared in the configuration).")
     @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each try.")
     @click.option("--json", "as_json", is_flag=True, help="Print the whole reply as JSON.")
     @wraps(func)
-    def wrapper(config_path: str | None, broker: str, device: str, timeout: float, as_json: bool, **kwargs: Any) -> Any:
+    def wrapper(config_path: str | None, broker: str, credentials: str | None, device: str, timeout: float, as_json: bool,
+                **kwargs: Any) -> Any:
         office = load_office_ref(config_path)
-        return func(office=office, broker=parse_broker_option(broker), device=device, timeout=timeout, as_json=as_json, **kwargs)
+        login = device_login(parse_broker_option(broker), device, credentials)
+        return func(office=office, broker=login, device=device, timeout=timeout, as_json=as_json, **kwargs)
 
     return wrapper
 
 
 def _request(office: OfficeRef, broker: Any, device: str, timeout: float, op: str, **fields: Any) -> dict[str, Any]:
-    from motcua.client import DeviceClient, RequestTimeout
+    from motcua.client import BrokerRefused, DeviceClient, RequestTimeout
 
     try:
         with DeviceClient(broker, office.id, device, office.topic_prefix) as client:
             return client.request(op, timeout=timeout, **fields)
+    except BrokerRefused as exc:
+        raise click.ClickException(str(exc)) from None
     except (RequestTimeout, OSError) as exc:
         raise click.ClickException(f"{exc} (is `motcua server` running at {broker}?)") from None
 

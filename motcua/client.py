@@ -9,12 +9,14 @@ from __future__ import annotations
 import socket
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from motcua import protocol as p
 from motcua.broker_url import BrokerURL, parse_broker_url
+from motcua.credentials import HOW_TO_GIVE, password_for
 
 
 def disable_nagle(client: mqtt.Client) -> None:
@@ -29,23 +31,35 @@ class RequestTimeout(TimeoutError):
     """No reply from the queue server in time (it or the broker may be down)."""
 
 
-class DeviceClient:
-    """Connects as one device of one office. Thread-safe `request()`."""
+class BrokerRefused(ConnectionRefusedError):
+    """The broker refused this device's login (no credential, or a wrong one)."""
 
-    def __init__(self, broker: str | BrokerURL, office: str, device: str, prefix: str = p.DEFAULT_PREFIX) -> None:
+
+class DeviceClient:
+    """Connects as one device of one office. Thread-safe `request()`.
+
+    The broker user is the device id (or the URL's user name); its password comes from the
+    URL object built in code, else `credentials` (a credentials file), else the environment
+    (see motcua.credentials). The client id is the user name: the brokers bind it anyway.
+    """
+
+    def __init__(self, broker: str | BrokerURL, office: str, device: str, prefix: str = p.DEFAULT_PREFIX,
+                 credentials: str | Path | None = None) -> None:
         if not p.DEVICE_ID_RE.match(device):
             raise ValueError(f"device id {device!r}: use only letters, digits, '-' and '_'")
         self.url = parse_broker_url(broker) if isinstance(broker, str) else broker
         self.topics = p.Topics(office, prefix)
         self.device = device
+        self.user = self.url.username or device
+        password = self.url.password if self.url.password is not None else password_for(self.user, credentials)
+        self.refused: str | None = None
         self._waiting: dict[str, tuple[threading.Event, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self._subscriptions: dict[str, int] = {self.topics.res(device): 1}
         self._handlers: list[tuple[str, Any]] = []
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{device}-{uuid.uuid4().hex[:8]}")
-        if self.url.username:
-            client.username_pw_set(self.url.username, self.url.password)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.user)
+        client.username_pw_set(self.user, password)
         client.will_set(self.topics.status(device), p.OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
@@ -55,8 +69,11 @@ class DeviceClient:
     def connect(self, timeout: float = 10.0) -> DeviceClient:
         self.client.connect(self.url.host, self.url.port, keepalive=30)
         self.client.loop_start()
-        if not self._subscribed.wait(timeout):
+        if not self._subscribed.wait(timeout) or self.refused:
             self.client.loop_stop()
+            if self.refused:
+                raise BrokerRefused(f"the MQTT broker at {self.url} refused {self.user} ({self.refused}): "
+                                    f"a device needs its own credential; {HOW_TO_GIVE}")
             raise RequestTimeout(f"could not reach the MQTT broker at {self.url}")
         return self
 
@@ -79,7 +96,10 @@ class DeviceClient:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
+            self.refused = str(reason)
+            self._subscribed.set()  # wakes connect(), which reports it
             return
+        self.refused = None
         disable_nagle(client)
         client.subscribe([(t, q) for t, q in self._subscriptions.items()])
         client.publish(self.topics.status(self.device), p.ONLINE, qos=1, retain=True)

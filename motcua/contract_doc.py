@@ -86,6 +86,7 @@ def render() -> str:
         f"{p.MAX_PAYLOAD_BYTES // 1024} KiB. Request ids are texts of 1-{p.MAX_ID_LENGTH} printable characters chosen by the device; "
         "a re-sent id gets the first reply. Unknown keys are ignored. `?` marks an optional field.",
         "",
+        *_connecting(t),
         "## Operations",
         "",
         "| op | fields | roles that may send it |",
@@ -128,3 +129,35 @@ def render() -> str:
         en = i18n.catalog("en")[f"error.{code}"].replace("|", "\\|")
         lines.append(f"| `{code}` | {vi} | {en} |")
     return "\n".join(lines) + "\n"
+
+
+def _connecting(t: p.Topics) -> list[str]:
+    """For device makers: logging in, client ids, what the broker lets a device do, Nagle."""
+    device = "{device}"
+    return [
+        "## Connecting: credential, client id, TCP_NODELAY",
+        "",
+        f"- **Every device has its own broker credential.** The user name is the device id; the password is generated "
+        f"by `motcua devices credentials` into `devices/{device}.toml` (`[credentials]`, one line `{device} = \"secret\"`). "
+        "Keep it in a file only the device program can read (mode 0600), or in the environment (`MOTCUA_CREDENTIALS` names "
+        "the file, `MOTCUA_BROKER_PASSWORD` holds the password). Never put it in a URL or on a command line: `ps` shows those "
+        "to every user of the box.",
+        "- Connect with MQTT 3.1.1. A missing or wrong password, or no user name, is answered with CONNACK 5 (not authorized).",
+        "- **The client id is the user name.** Use the device id as client id: the office broker replaces any other with the "
+        "user name (Mosquitto's `use_username_as_clientid`, the same rule in the embedded broker). So nobody can take over "
+        "another device's or the server's session, and one credential gives one connection: a second program connecting "
+        "with the same credential closes the first one's connection.",
+        f"- What the broker lets a device do: publish on `{t.req(device)}` and `{t.status(device)}`; subscribe to "
+        f"`{t.res(device)}`, `{t.base}/state/#`, `{t.base}/event/#` and `{t.all_status}`. Nothing else. With MQTT 3.1.1 a "
+        "publish the broker denies is dropped without an error, and a denied subscription is refused (SUBACK 0x80, embedded "
+        "broker) or granted but never delivers (Mosquitto 2.0.11): if nothing ever comes, check the topic.",
+        "- A retained message reaches only subscriptions that match it, on both brokers; still, dispatch every message by "
+        "its topic.",
+        "- **Set `TCP_NODELAY` on the device's socket.** Measured: a stock paho client against a stock Mosquitto sees "
+        "44-88 ms request/reply round trips (Nagle's algorithm waiting for the peer's delayed ACK) until the device sets "
+        "`TCP_NODELAY`; then about 1-2 ms. The office broker sets it on its side (`set_tcp_nodelay true`); the device must "
+        "set it on its own (`motcua.client.disable_nagle` does it for paho).",
+        "- Keep-alive of 60 s or less; on a lost connection reconnect with a growing delay (1-5 s), subscribe again, and "
+        "publish `online` again.",
+        "",
+    ]

@@ -1,8 +1,11 @@
-"""The embedded MQTT broker (amqtt) so one command runs an office with nothing else installed.
+"""The embedded MQTT broker (amqtt), for boxes where Debian's Mosquitto cannot be installed.
 
-It runs on its own asyncio loop in a background thread. Its state is in memory only:
-retained messages are gone after a restart, which is why the server republishes all
-retained state whenever it (re)connects. Production offices use Mosquitto instead.
+It runs on its own asyncio loop in a background thread, with the fixes of
+queue_server.broker_amqtt: logins from the office's password file (anonymous clients are
+always refused), the topic rules of queue_server.broker_acl, client ids bound to users,
+retained messages only to matching subscriptions, and a connection limit that is logged
+and counted. Its state is in memory only: retained messages are gone after a restart,
+which is why the server republishes all retained state whenever it (re)connects.
 """
 
 from __future__ import annotations
@@ -11,29 +14,56 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import Future
+from pathlib import Path
 
+from queue_server.broker_acl import UserAccess
+
+# amqtt logs a warning for every refused or broken connection, which a stranger can cause at
+# will; the broker's own refusals are reported, rate-limited, by broker_amqtt.
 for _name in ("amqtt", "transitions"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+DEFAULT_MAX_CONNECTIONS = 500
 
 
 class BrokerStartError(OSError):
-    """The embedded broker could not listen (most often: the port is taken, e.g. by Mosquitto)."""
+    """The broker could not listen (most often: the port is taken, e.g. by Mosquitto)."""
+
+
+def cannot_listen(host: str, port: int, why: object) -> BrokerStartError:
+    """The one message for a broker that cannot listen, whichever broker it is."""
+    return BrokerStartError(
+        f"the MQTT broker cannot listen on {host}:{port} ({why}); "
+        "is another broker (Mosquitto) running there? Use --mqtt-listen with another port, "
+        "or --broker to use that broker"
+    )
 
 
 class EmbeddedBroker:
     """An amqtt broker listening on host:port, started and stopped from any thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 1883) -> None:
+    kind = "embedded"
+
+    def __init__(self, host: str, port: int, password_file: Path, rules: list[UserAccess],
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS) -> None:
         self.host, self.port = host, port
+        self.password_file = password_file
+        self.rules = rules
+        self.max_connections = max_connections
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._broker = None
 
     def _config(self) -> dict:
-        return {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}", "max_connections": 500}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
-        }
+        from queue_server.broker_amqtt import plugin_config
+
+        listener = {"type": "tcp", "bind": f"{self.host}:{self.port}", "max_connections": self.max_connections}
+        return {"listeners": {"default": listener}, "plugins": plugin_config(self.password_file, self.rules)}
+
+    @property
+    def refusals(self) -> dict[str, int]:
+        """Connections refused since start, by reason (`login`, `connection_limit`)."""
+        return dict(self._broker.refusals.counts) if self._broker is not None else {}
 
     def start(self, timeout: float = 10.0) -> None:
         started: Future[None] = Future()
@@ -42,21 +72,17 @@ class EmbeddedBroker:
         try:
             started.result(timeout=timeout)
         except Exception as exc:
-            raise BrokerStartError(
-                f"the embedded MQTT broker cannot listen on {self.host}:{self.port} ({exc.__cause__ or exc}); "
-                "is another broker (Mosquitto) running there? Use --mqtt-listen with another port, "
-                "or --broker to use that broker"
-            ) from None
+            raise cannot_listen(self.host, self.port, exc.__cause__ or exc) from None
 
     def _run(self, started: Future[None]) -> None:
-        from amqtt.broker import Broker  # imported here: only the embedded mode pays for it
+        from queue_server.broker_amqtt import SafeBroker  # imported here: only the embedded mode pays for amqtt
 
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
 
         async def boot() -> None:
-            self._broker = Broker(self._config(), loop=loop)
+            self._broker = SafeBroker(self._config(), loop=loop)
             await self._broker.start()
 
         quiet = logging.getLogger("amqtt.broker")
@@ -69,10 +95,15 @@ class EmbeddedBroker:
             loop.close()
             return
         finally:
-            quiet.setLevel(logging.WARNING)
+            quiet.setLevel(logging.ERROR)
         started.set_result(None)
         loop.run_forever()
         loop.close()
+
+    def call(self, coroutine_function, timeout: float = 10.0):
+        """Run `coroutine_function(amqtt_broker)` on the broker's loop and return its result."""
+        assert self._loop is not None and self._broker is not None, "broker not running"
+        return asyncio.run_coroutine_threadsafe(coroutine_function(self._broker), self._loop).result(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._loop is None or self._broker is None:

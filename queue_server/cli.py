@@ -1,4 +1,4 @@
-"""The server's commands: server, demo, events, backup, broker, check-config, mosquitto-acl.
+"""The server's commands: server, demo, events, backup, broker, devices, check-config, mosquitto-acl.
 
 Registered with the `motcua` group through the `motcua.commands` entry points
 (pyproject.toml), so the shared motcua package never imports the server.
@@ -15,10 +15,13 @@ from typing import Any
 
 import click
 
+from motcua import credentials as device_credentials
 from motcua.broker_url import parse_listen
-from motcua.cli import config_option
+from motcua.cli import config_option, credentials_option
 from motcua.cli import parse_broker_option as _broker
 from motcua.settings import DEFAULT_CONFIG
+from queue_server.broker import DEFAULT_MAX_CONNECTIONS
+from queue_server.brokers import KINDS
 
 
 def load_config(path: str | None, always_open: bool = False) -> Any:
@@ -36,48 +39,80 @@ def load_config(path: str | None, always_open: bool = False) -> Any:
 _load_config = load_config
 
 
+def _credential_errors() -> tuple[type[Exception], ...]:
+    from queue_server import broker_acl, credentials
+
+    return (device_credentials.CredentialsError, credentials.CredentialsError, broker_acl.AccessError)
+
+
+_CREDENTIAL_ERRORS = _credential_errors()
+
+
 @click.command()
 @config_option
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True, help="Directory of the SQLite database.")
-@click.option("--broker", default=None, help="External broker mqtt://user:pass@host:port. Default: run the embedded broker.")
-@click.option("--mqtt-listen", default="127.0.0.1:1883", show_default=True, help="Embedded broker address (0.0.0.0:1883 for the office LAN).")
+@click.option("--broker", default=None, help="External broker mqtt://[user@]host:port (user default motcua-server). Default: run a broker here.")
+@credentials_option
+@click.option("--run-broker", type=click.Choice(KINDS), default="auto", show_default=True,
+              help="Without --broker: run Debian's Mosquitto (supervised) or the embedded broker; auto takes Mosquitto when installed.")
+@click.option("--credentials-dir", type=click.Path(file_okay=False), default=None,
+              help="Without --broker: where the broker credentials are generated and kept. Default: DATA/credentials.")
+@click.option("--mqtt-listen", default="127.0.0.1:1883", show_default=True, help="Address of the broker run here (0.0.0.0:1883 for the office LAN).")
+@click.option("--max-connections", default=DEFAULT_MAX_CONNECTIONS, show_default=True,
+              help="Connections the broker run here accepts; more are refused, logged and counted in /metrics.")
 @click.option("--http-listen", default="127.0.0.1:8080", show_default=True, help="HTTP address for /health, /api and /metrics.")
 @click.option("--no-http", is_flag=True, help="Do not serve HTTP.")
 @click.option("--always-open", is_flag=True, help="Issue tickets outside the configured opening hours (demos, tests).")
 @click.option("--log-level", default="INFO", show_default=True)
-def server(config_path: str | None, data_dir: str, broker: str | None, mqtt_listen: str, http_listen: str,
-           no_http: bool, always_open: bool, log_level: str) -> None:
+def server(config_path: str | None, data_dir: str, broker: str | None, credentials: str | None, run_broker: str,
+           credentials_dir: str | None, mqtt_listen: str, max_connections: int, http_listen: str, no_http: bool,
+           always_open: bool, log_level: str) -> None:
     """Run the queue server of one office.
 
-    Example: motcua server --config office.toml --data /var/lib/motcua
+    Without --broker it runs the office's broker too, with a credential per device
+    generated from the configuration into DATA/credentials (copy devices/<id>.toml to each
+    device). With --broker it logs in as motcua-server with the password from --credentials,
+    MOTCUA_CREDENTIALS or MOTCUA_BROKER_PASSWORD (never from the command line).
+
+    Example: motcua server --config office.toml --data /var/lib/motcua --mqtt-listen 0.0.0.0:1883
     """
     config = _load_config(config_path, always_open)
-    _run_server(config, data_dir, _broker(broker), mqtt_listen, None if no_http else http_listen, log_level)
+    options = _server_options(data_dir, _broker(broker), mqtt_listen, None if no_http else http_listen, run_broker=run_broker,
+                              credentials_dir=credentials_dir, credentials_file=credentials, max_connections=max_connections)
+    _run_server(config, options, log_level)
 
 
-def _run_server(config: Any, data_dir: str, broker: Any, mqtt_listen: str, http_listen: str | None,
-                log_level: str, on_ready: Callable[[Any], None] | None = None) -> None:
-    from queue_server.server import QueueServer, ServerOptions
-    from queue_server.store import StoreError
+def _server_options(data_dir: str, broker: Any, mqtt_listen: str, http_listen: str | None, **more: Any) -> Any:
+    from queue_server.server import ServerOptions
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    options = ServerOptions(
+    for key in ("credentials_dir", "credentials_file"):
+        more[key] = Path(more[key]) if more.get(key) else None
+    return ServerOptions(
         data_dir=Path(data_dir),
         broker=broker,
         mqtt_listen=parse_listen(mqtt_listen, 1883),
         http_listen=parse_listen(http_listen, 8080) if http_listen else None,
+        **more,
     )
+
+
+def _run_server(config: Any, options: Any, log_level: str, on_ready: Callable[[Any], None] | None = None) -> None:
+    from queue_server.server import QueueServer
+    from queue_server.store import StoreError
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     qs = QueueServer(config, options)
     try:
         qs.start()
-    except (StoreError, OSError) as exc:
+    except (StoreError, OSError, *_CREDENTIAL_ERRORS) as exc:
         qs.stop()
         raise click.ClickException(str(exc)) from None
     signal.signal(signal.SIGTERM, lambda *_: qs.stopping.set())
     http = f"http://{options.http_listen[0]}:{options.http_listen[1]}" if options.http_listen else "off"
+    own = f" ({qs.broker.kind} broker run by the server; credentials in {qs.credentials_dir})" if qs.broker else ""
     click.echo(
         f"motcua server: office {config.id} ({config.name})\n"
-        f"  MQTT: {qs.broker_url}{' (embedded broker)' if broker is None else ''}\n"
+        f"  MQTT: {qs.broker_url}{own}\n"
         f"  HTTP: {http}\n  data: {qs.db_path}",
         err=True,
     )
@@ -150,15 +185,30 @@ def backup(config_path: str | None, data_dir: str, destination: str) -> None:
 
 
 @click.command()
+@config_option
 @click.option("--listen", default="127.0.0.1:1883", show_default=True)
-def broker(listen: str) -> None:
-    """Run only the embedded MQTT broker (for tests and small setups without Mosquitto)."""
-    from queue_server.broker import EmbeddedBroker
+@click.option("--credentials-dir", type=click.Path(file_okay=False), default="data/credentials", show_default=True,
+              help="Generated (or updated) here, as `motcua devices credentials --out` does.")
+@click.option("--max-connections", default=DEFAULT_MAX_CONNECTIONS, show_default=True)
+def broker(config_path: str | None, listen: str, credentials_dir: str, max_connections: int) -> None:
+    """Run only the embedded MQTT broker, with the office's credentials and topic rules.
 
+    For tests and for small setups where Mosquitto cannot be installed.
+
+    Example: motcua broker --config office.toml --listen 0.0.0.0:1883 --credentials-dir /var/lib/motcua/credentials
+    """
+    from queue_server.broker import EmbeddedBroker
+    from queue_server.broker_acl import access_rules
+
+    config = _load_config(config_path)
+    creds = _ensure_credentials(config, credentials_dir)
     host, port = parse_listen(listen, 1883)
-    b = EmbeddedBroker(host, port)
-    b.start()
-    click.echo(f"embedded MQTT broker on {host}:{port}", err=True)
+    b = EmbeddedBroker(host, port, creds.password_file, access_rules(config), max_connections)
+    try:
+        b.start()
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"embedded MQTT broker on {host}:{port}, credentials in {credentials_dir}", err=True)
     stop = signal.SIGTERM
     signal.signal(stop, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -167,6 +217,52 @@ def broker(listen: str) -> None:
         pass
     finally:
         b.stop()
+
+
+def _ensure_credentials(config: Any, directory: str | Path, **kwargs: Any) -> Any:
+    from queue_server.credentials import ensure
+
+    try:
+        return ensure(config, directory, **kwargs)[0]
+    except (OSError, *_CREDENTIAL_ERRORS) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def devices() -> None:
+    """The office's devices: broker credentials."""
+
+
+@devices.command("credentials")
+@config_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Directory to write (created 0700).")
+@click.option("--rotate", multiple=True, metavar="USER", help="Give this user (device id, or motcua-server) a new secret. Repeatable.")
+@click.option("--rotate-all", is_flag=True, help="New secrets for everyone.")
+@click.option("--group", default=None, help="Make the broker files 0640 for this group (mosquitto, for Debian's Mosquitto service).")
+def credentials_command(config_path: str | None, out_dir: str, rotate: tuple[str, ...], rotate_all: bool, group: str | None) -> None:
+    """Write a broker credential per device, Mosquitto's password file and ACL.
+
+    Idempotent: existing secrets are kept, new devices get one, removed devices lose
+    theirs. No secret is printed: give each device its own file from DIR/devices/.
+
+    Example: motcua devices credentials --config /etc/motcua/office.toml --out /etc/motcua/credentials
+    """
+    from queue_server.broker_acl import access_rules
+    from queue_server.credentials import ensure
+
+    config = _load_config(config_path)
+    users = [rule.user for rule in access_rules(config)] if rotate_all else list(rotate)
+    try:
+        creds, changes = ensure(config, out_dir, rotate=users, group=group)
+    except (OSError, *_CREDENTIAL_ERRORS) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Broker credentials of office {config.id} in {creds.directory}: {changes.summary()}.\n"
+        f"  {creds.secrets_file.name:<17} every secret (keep it here)\n"
+        f"  devices/USER.toml  one per device: copy to that device only, then --credentials FILE or MOTCUA_CREDENTIALS=FILE\n"
+        f"  {creds.password_file.name:<17} and {creds.acl_file.name}: for Mosquitto (password_file, acl_file)\n"
+        "Restart the server (or send Mosquitto SIGHUP) to apply changes."
+    )
 
 
 @click.command("mosquitto-acl")
@@ -206,9 +302,12 @@ def check_config(path: str) -> None:
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
 @click.option("--mqtt-listen", default="127.0.0.1:1883", show_default=True)
 @click.option("--http-listen", default="127.0.0.1:8080", show_default=True)
+@click.option("--run-broker", type=click.Choice(KINDS), default="auto", show_default=True, help="As for `motcua server`.")
 @click.option("--traffic/--no-traffic", default=True, show_default=True, help="Simulate citizens and officials.")
-def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: str, traffic: bool) -> None:
-    """Run a whole office on this machine: embedded broker, SQLite, simulated kiosks and counters.
+def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: str, run_broker: str, traffic: bool) -> None:
+    """Run a whole office on this machine: broker, SQLite, simulated kiosks and counters.
+
+    The broker credentials of every device are generated into DATA/credentials.
 
     Example: motcua demo
     """
@@ -225,9 +324,11 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
         broker = f" --broker {qs.broker_url}" if qs.broker_url.port != 1883 else ""
         simulated = (f"Simulated kiosks issue tickets and simulated officials serve every counter but {yours}.\n"
                      if traffic else "")
+        console = (qs.credentials_dir / "devices" / "console.toml").resolve()
         click.echo(
             f"\nThe office is running. {simulated}"
             f"{config.counters[yours].name} ({yours}) is yours. In another terminal (source .venv/bin/activate first):\n"
+            f"  export MOTCUA_CREDENTIALS={console}     # the console's broker credential\n"
             f"  motcua ticket --service {service}{broker}\n"
             f"  motcua send counter.sign_in counter={yours} staff=toi{broker}\n"
             f"  motcua call --counter {yours}{broker}\n"
@@ -238,9 +339,10 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
             err=True,
         )
         if traffic:
-            start_traffic(config, qs.broker_url, qs.stopping, leave=yours)
+            start_traffic(config, qs.broker_url, qs.stopping, leave=yours, credentials=qs.credentials_dir / "secrets.toml")
 
-    _run_server(config, data_dir, None, mqtt_listen, http_listen, "WARNING", on_ready=ready)
+    options = _server_options(data_dir, None, mqtt_listen, http_listen, run_broker=run_broker)
+    _run_server(config, options, "WARNING", on_ready=ready)
 
 
 def _free_or_other(address: str, default_port: int) -> str:

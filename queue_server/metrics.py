@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 disable_created_metrics()  # no *_created series: nobody graphs when a counter was born
@@ -55,6 +55,8 @@ class SnapshotCollector:
 
         connected = gauge("motcua_broker_connected", "1 when the server is connected to its MQTT broker.")
         connected.add_metric([office], int(snap["broker_connected"]))
+        healthy = gauge("motcua_healthy", "1 when requests can be served (what /health says).")
+        healthy.add_metric([office], int(snap.get("healthy", snap["broker_connected"])))
         issued = gauge("motcua_tickets_issued_today", "Tickets issued in the current business day.")
         issued.add_metric([office], snap["issued_today"])
         # A gauge, though it only grows: the name stays motcua_event_seq (a counter would gain _total).
@@ -76,11 +78,28 @@ class SnapshotCollector:
         online = gauge("motcua_device_online", "1 when a device's presence topic says online.", ("device",))
         for device, status in sorted(snap["presence"].items()):
             online.add_metric([office, device], int(status == "online"))
-        yield from (connected, issued, seq, waiting, wait, counters, faults, online)
+        yield from (connected, healthy, issued, seq, waiting, wait, counters, faults, online)
+        yield from _broker_metrics(office, snap.get("broker"))
         if self.live_subscribers is not None:
             live = gauge("motcua_live_subscribers", "Browser pages following the live stream (SSE) right now.")
             live.add_metric([office], self.live_subscribers)
             yield live
+
+
+def _broker_metrics(office: str, broker: dict[str, Any] | None) -> Any:
+    """Refusals by the broker the server runs, its restarts, and the server's own link recoveries."""
+    if not broker:
+        return
+    refused = CounterMetricFamily("motcua_broker_refused", "Connections the broker run by the server refused, by reason.",
+                                  labels=("office", "broker", "reason"))
+    for reason in ("login", "connection_limit"):
+        refused.add_metric([office, broker["kind"], reason], broker["refused"].get(reason, 0))
+    restarts = CounterMetricFamily("motcua_broker_restarts", "Times the server started its Mosquitto again after it died.", labels=("office",))
+    restarts.add_metric([office], broker["restarts"])
+    recoveries = CounterMetricFamily("motcua_mqtt_recoveries", "Reconnections after the broker stopped delivering the server's requests.",
+                                     labels=("office",))
+    recoveries.add_metric([office], broker.get("recoveries", 0))
+    yield from (refused, restarts, recoveries)
 
 
 def exposition(snap: dict[str, Any], hub: Any = None) -> tuple[bytes, str]:

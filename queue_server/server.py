@@ -9,6 +9,7 @@ read-only connection.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -18,16 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
-
+from motcua import credentials as device_credentials
 from motcua import protocol as p
 from motcua.broker_url import BrokerURL
-from motcua.client import disable_nagle
 from motcua.clock import Clock, SystemClock
-from queue_server import inbox
-from queue_server.broker import EmbeddedBroker
+from queue_server import credentials, inbox
+from queue_server.broker import DEFAULT_MAX_CONNECTIONS
+from queue_server.broker_acl import SERVER_USER, access_rules
+from queue_server.brokers import OwnBroker, make_broker
 from queue_server.config import Device, OfficeConfig
 from queue_server.live import LiveHub
+from queue_server.mqtt_link import PROBE_INTERVAL, MqttLink
 from queue_server.office import Office, Outbound
 from queue_server.store import Store
 from queue_server.systemd import Notifier
@@ -37,15 +39,21 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
 TICK_SECONDS = float(p.CLOCK_SECONDS)
+WORKER_STALL_SECONDS = 4 * TICK_SECONDS  # the worker wakes at least every TICK_SECONDS
 
 
 @dataclass(frozen=True)
 class ServerOptions:
     data_dir: Path
-    broker: BrokerURL | None = None  # None: run the embedded broker
+    broker: BrokerURL | None = None  # None: run a broker of our own (run_broker) on mqtt_listen
     mqtt_listen: tuple[str, int] = ("127.0.0.1", 1883)
     http_listen: tuple[str, int] | None = ("127.0.0.1", 8080)
     connect_timeout: float = 15.0
+    run_broker: str = "auto"  # "mosquitto", "embedded" or "auto" (Mosquitto when installed)
+    credentials_dir: Path | None = None  # own broker: generated there; default DATA/credentials
+    credentials_file: Path | None = None  # external broker: the server's password (else MOTCUA_CREDENTIALS / MOTCUA_BROKER_PASSWORD)
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    probe_interval: float = PROBE_INTERVAL
 
 
 class QueueServer:
@@ -57,16 +65,17 @@ class QueueServer:
         self.hub = LiveHub(self.topics.base)  # what browsers follow (queue_server/web/stream.py)
         self.inbox: queue.Queue[inbox.Message] = queue.Queue()
         self.notifier = Notifier()
-        self.connected = threading.Event()
         self.stopping = threading.Event()
-        self.broker: EmbeddedBroker | None = None
+        self.broker: OwnBroker | None = None
+        self.link: MqttLink | None = None
+        self._not_started = threading.Event()
+        self._worker_seen = time.monotonic()
         self.http = None
         self.store: Store | None = None
         self.office: Office | None = None
         self.snapshot: dict[str, Any] = {}
         self._snapshot_lock = threading.Lock()
         self._worker: threading.Thread | None = None
-        self.broker_error: str | None = None
         self.handled = 0
 
     @property
@@ -76,10 +85,24 @@ class QueueServer:
 
     @property
     def broker_url(self) -> BrokerURL:
+        """Where devices connect (address only: each device logs in as itself)."""
         if self.options.broker:
-            return self.options.broker
+            return BrokerURL(self.options.broker.host, self.options.broker.port)
         host, port = self.options.mqtt_listen
         return BrokerURL(host="127.0.0.1" if host in ("0.0.0.0", "") else host, port=port)
+
+    @property
+    def credentials_dir(self) -> Path:
+        return self.options.credentials_dir or self.options.data_dir / "credentials"
+
+    @property
+    def connected(self) -> threading.Event:
+        """Set while the server is connected to its broker with every subscription granted."""
+        return self.link.connected if self.link else self._not_started
+
+    @property
+    def broker_error(self) -> str | None:
+        return self.link.broker_error if self.link else None
 
     @property
     def db_path(self) -> Path:
@@ -95,13 +118,10 @@ class QueueServer:
         self.office = Office(self.config, self.store, self.clock)
         self._refresh_snapshot()
         self.hub.publish(self.office.retained_state())  # pages get state even before the broker is up
-        if self.options.broker is None:
-            self.broker = EmbeddedBroker(*self.options.mqtt_listen)
-            self.broker.start()
-        self.client = self._mqtt_client()
+        self.link = MqttLink(self.topics, self._server_login(), on_request=self._on_request, on_presence=self._on_presence,
+                             on_connected=self._on_connected, probe_interval=self.options.probe_interval)
+        self.link.start()
         url = self.broker_url
-        self.client.connect_async(url.host, url.port, keepalive=30)
-        self.client.loop_start()
         if self.options.http_listen:
             from queue_server.web import serve
 
@@ -118,10 +138,8 @@ class QueueServer:
         if self._worker:
             self.inbox.put(inbox.Stop())
             self._worker.join(10)
-        if hasattr(self, "client"):
-            self.client.publish(self.topics.status(p.SERVER_DEVICE_ID), p.OFFLINE, qos=1, retain=True)
-            self.client.disconnect()
-            self.client.loop_stop()
+        if self.link:
+            self.link.stop()
         if self.http:
             self.http.shutdown()
         if self.broker:
@@ -134,55 +152,53 @@ class QueueServer:
         while not self.stopping.wait(1.0):
             pass
 
-    # --- MQTT -------------------------------------------------------------------------
+    # --- MQTT (the connection itself is queue_server/mqtt_link.py) ----------------------------
 
-    def _mqtt_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=f"motcua-server-{self.config.id}", clean_session=False
-        )
-        url = self.broker_url
-        if url.username:
-            client.username_pw_set(url.username, url.password)
-        client.will_set(self.topics.status(p.SERVER_DEVICE_ID), p.OFFLINE, qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=5)
-        client.max_inflight_messages_set(1000)
-        client.max_queued_messages_set(0)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        return client
+    def _server_login(self) -> BrokerURL:
+        """The server's own broker login; starts the broker first when the server runs one."""
+        if self.options.broker is not None:
+            url = self.options.broker
+            user = url.username or SERVER_USER
+            password = url.password or device_credentials.password_for(user, self.options.credentials_file)
+            return dataclasses.replace(url, username=user, password=password)
+        creds, changes = credentials.ensure(self.config, self.credentials_dir)
+        log.info("broker credentials in %s: %s", self.credentials_dir, changes.summary())
+        host, port = self.options.mqtt_listen
+        self.broker = make_broker(self.options.run_broker, host, port, creds, access_rules(self.config),
+                                  self.options.data_dir / "mosquitto", self.options.max_connections)
+        self.broker.start()
+        return dataclasses.replace(self.broker_url, username=SERVER_USER, password=creds.server_password)
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        if reason.is_failure:
-            self.broker_error = str(reason)
-            log.error("MQTT broker refused the connection: %s", reason)
-            return
-        self.broker_error = None
-        disable_nagle(client)
-        client.subscribe([(self.topics.all_requests, 1), (self.topics.all_status, 1)])
+    def _on_request(self, device: str, payload: bytes) -> None:
+        self.inbox.put(inbox.DeviceRequest(device, payload))
+
+    def _on_presence(self, device: str, payload: bytes) -> None:
+        self.inbox.put(inbox.Presence(device, payload))
+
+    def _on_connected(self) -> None:
         # Retained state must be republished on every connect (the embedded broker forgets it).
         self.inbox.put(inbox.Republish())
-        self.connected.set()
-        log.info("connected to MQTT broker %s", self.broker_url)
-
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        self.connected.clear()
-        if not self.stopping.is_set():
-            log.warning("lost the MQTT broker (%s); reconnecting", reason)
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        device = self.topics.device_of(msg.topic, "req")
-        if device is not None:
-            self.inbox.put(inbox.DeviceRequest(device, msg.payload))
-            return
-        device = self.topics.device_of(msg.topic, "status")
-        if device is not None and device != p.SERVER_DEVICE_ID:
-            self.inbox.put(inbox.Presence(device, msg.payload))
 
     def _publish(self, items: list[Outbound]) -> None:
+        assert self.link is not None
         for item in items:
-            self.client.publish(item.topic, item.encoded(), qos=item.qos, retain=item.retain)
+            self.link.publish(item.topic, item.encoded(), qos=item.qos, retain=item.retain)
         self.hub.publish(items)
+
+    def health_problem(self) -> str | None:
+        """Why requests cannot be served right now (for /health and the watchdog), or None."""
+        if self.link is None:
+            return "starting"
+        if self._worker and time.monotonic() - self._worker_seen > WORKER_STALL_SECONDS:
+            return f"the worker has not run for {time.monotonic() - self._worker_seen:.0f} s"
+        return self.link.problem
+
+    def _alive(self) -> None:
+        """Called by the worker after each round: pets systemd's watchdog only while requests can be served,
+        so a server that lost its broker session for good is restarted."""
+        self._worker_seen = time.monotonic()
+        if self.link is not None and self.link.healthy:
+            self.notifier.pet()
 
     # --- the worker -------------------------------------------------------------------
 
@@ -193,10 +209,11 @@ class QueueServer:
             if time.monotonic() - last_tick >= TICK_SECONDS:  # also under a steady load, not only when idle
                 last_tick = time.monotonic()
                 self._publish(self.office.tick())
-                self.notifier.pet()
+                self._alive()
             try:
                 first = self.inbox.get(timeout=min(TICK_SECONDS, self.notifier.interval or TICK_SECONDS))
             except queue.Empty:
+                self._alive()
                 continue
             items = [first]
             while len(items) < MAX_BATCH:
@@ -215,11 +232,11 @@ class QueueServer:
                 if any(isinstance(m, inbox.Republish) for m in items):
                     self._publish(self.office.tick())
                     self._publish(self.office.retained_state())
-                    self.client.publish(self.topics.status(p.SERVER_DEVICE_ID), p.ONLINE, qos=1, retain=True)
+                    self.link.publish(self.topics.status(p.SERVER_DEVICE_ID), p.ONLINE, qos=1, retain=True)
             except Exception:  # the worker must outlive any one bad batch
                 log.exception("failed to handle a batch of %d messages", len(items))
             self._refresh_snapshot()
-            self.notifier.pet()
+            self._alive()
             if any(isinstance(m, inbox.Stop) for m in items):
                 return
 
@@ -269,4 +286,16 @@ class QueueServer:
 
     def current_snapshot(self) -> dict[str, Any]:
         with self._snapshot_lock:
-            return dict(self.snapshot, broker_connected=self.connected.is_set(), broker_error=self.broker_error, handled=self.handled)
+            snapshot = dict(self.snapshot)
+        problem = self.health_problem()
+        return dict(snapshot, broker_connected=self.connected.is_set(), broker_error=self.broker_error, handled=self.handled,
+                    healthy=problem is None, problem=problem, broker=self._broker_stats())
+
+    def _broker_stats(self) -> dict[str, Any]:
+        """Counters for /metrics: refusals by the broker we run, and our own link's troubles."""
+        stats: dict[str, Any] = {"kind": self.broker.kind if self.broker else "external",
+                                 "refused": self.broker.refusals if self.broker else {},
+                                 "restarts": getattr(self.broker, "restarts", 0)}
+        if self.link:
+            stats.update(disconnects=self.link.disconnects, recoveries=self.link.recoveries)
+        return stats

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,12 +13,17 @@ import pytest
 from bench.support import free_port, wait_for_port  # one copy of the port helpers, shared with the benchmarks
 from motcua.broker_url import BrokerURL
 from motcua.clock import FakeClock
+from motcua.credentials import CREDENTIALS_ENV
 from queue_server import config as office_config
+from queue_server.broker_acl import SERVER_USER
+from queue_server.broker_mosquitto import find_mosquitto, render_conf
+from queue_server.credentials import CredentialSet, ensure
 from queue_server.server import QueueServer, ServerOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "firmware_config" / "office.example.toml"
-MOSQUITTO = shutil.which("mosquitto") or next((p for p in ("/usr/sbin/mosquitto",) if os.path.exists(p)), None)
+MOSQUITTO = find_mosquitto()
+BROKER_KINDS = ("mosquitto", "embedded")  # the two brokers a server can run itself
 
 
 @pytest.fixture
@@ -34,16 +38,42 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def start_server(tmp_path: Path, config: office_config.OfficeConfig) -> Iterator[Callable[..., QueueServer]]:
-    """Start in-process servers (embedded broker unless `broker=` is given); stopped after the test."""
+def credentials(tmp_path: Path, config: office_config.OfficeConfig, monkeypatch: pytest.MonkeyPatch) -> CredentialSet:
+    """Broker credentials of the example office; device clients (and `motcua` subprocesses) find
+    theirs through MOTCUA_CREDENTIALS, as a device configured by its technician does."""
+    creds, _ = ensure(config, tmp_path / "credentials")
+    monkeypatch.setenv(CREDENTIALS_ENV, str(creds.secrets_file))
+    return creds
+
+
+@pytest.fixture(params=BROKER_KINDS)
+def broker_kind(request: pytest.FixtureRequest) -> str:
+    """Run a test once with each broker the server can run itself."""
+    if request.param == "mosquitto" and MOSQUITTO is None:
+        pytest.fail("mosquitto is not installed: run ./setup.sh test (it installs Debian's mosquitto)")
+    return request.param
+
+
+@pytest.fixture
+def start_server(tmp_path: Path, config: office_config.OfficeConfig, credentials: CredentialSet) -> Iterator[Callable[..., QueueServer]]:
+    """Start in-process servers, each with credentials; stopped after the test.
+
+    Without `broker=` the server runs its own broker (`run_broker`: the default "auto" takes
+    Debian's Mosquitto, as in production).
+    """
     servers: list[QueueServer] = []
 
-    def start(broker: BrokerURL | None = None, data_dir: Path | None = None, http: bool = True, cfg=None, clock=None) -> QueueServer:
+    def start(broker: BrokerURL | None = None, data_dir: Path | None = None, http: bool = True, cfg=None, clock=None,
+              run_broker: str = "auto", probe_interval: float = 5.0, max_connections: int = 500) -> QueueServer:
         options = ServerOptions(
             data_dir=data_dir or tmp_path / "data",
             broker=broker,
             mqtt_listen=("127.0.0.1", free_port()),
             http_listen=("127.0.0.1", free_port()) if http else None,
+            run_broker=run_broker,
+            credentials_dir=credentials.directory,
+            probe_interval=probe_interval,
+            max_connections=max_connections,
         )
         server = QueueServer(cfg or config, options, clock=clock)
         server.start()
@@ -57,42 +87,35 @@ def start_server(tmp_path: Path, config: office_config.OfficeConfig) -> Iterator
 
 
 class Mosquitto:
-    """Debian's mosquitto on a free loopback port, with a config written here."""
+    """Debian's mosquitto on a free loopback port, configured as the server configures its own
+    (render_conf: passwords, ACL, client ids bound to users), started and stopped by pid."""
 
-    def __init__(self, workdir: Path, users: dict[str, str] | None = None, acl: str | None = None) -> None:
+    def __init__(self, workdir: Path, credentials: CredentialSet) -> None:
         self.workdir = workdir
         self.port = free_port()
-        self.users = users or {}
+        self.credentials = credentials
         self.proc: subprocess.Popen | None = None
-        lines = [f"listener {self.port} 127.0.0.1", "persistence false", "max_queued_messages 10000", "set_tcp_nodelay true"]
-        if os.geteuid() == 0:
-            # As root, mosquitto drops to the "mosquitto" user and then cannot read the
-            # password file in pytest's private tmp dir; stay root for the test broker.
-            lines.append("user root")
-        if self.users:
-            pwfile = workdir / "passwords"
-            pwfile.write_text("")
-            for user, password in self.users.items():
-                subprocess.run(["mosquitto_passwd", "-b", str(pwfile), user, password], check=True)
-            lines += ["allow_anonymous false", f"password_file {pwfile}"]
-            if acl is not None:
-                (workdir / "acl").write_text(acl)
-                lines.append(f"acl_file {workdir / 'acl'}")
-        else:
-            lines.append("allow_anonymous true")
         self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text("\n".join(lines) + "\n")
+        conf = render_conf("127.0.0.1", self.port, credentials.password_file, credentials.acl_file, run_as_root=os.geteuid() == 0)
+        self.conf.write_text(conf.replace("log_dest stderr", f"log_dest file {workdir / 'mosquitto.log'}"))
 
     def url(self, user: str | None = None) -> BrokerURL:
-        return BrokerURL("127.0.0.1", self.port, user, self.users.get(user) if user else None)
+        """The broker's address, logged in as `user` (None: anonymous)."""
+        return BrokerURL("127.0.0.1", self.port, user, self.credentials.passwords.get(user) if user else None)
+
+    def server_url(self) -> BrokerURL:
+        return self.url(SERVER_USER)
+
+    def log(self) -> str:
+        path = self.workdir / "mosquitto.log"
+        return path.read_text() if path.exists() else ""
 
     def start(self) -> Mosquitto:
-        log = open(self.workdir / "mosquitto.log", "ab")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=log, stderr=log)
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_port(self.port)
         except TimeoutError as exc:
-            raise TimeoutError(f"{exc}; mosquitto said: {(self.workdir / 'mosquitto.log').read_text()[-500:]}") from None
+            raise TimeoutError(f"{exc}; mosquitto said: {self.log()[-500:]}") from None
         return self
 
     def stop(self) -> None:
@@ -102,12 +125,13 @@ class Mosquitto:
 
 
 @pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+def mosquitto(tmp_path: Path, credentials: CredentialSet) -> Iterator[Mosquitto]:
+    """An external Mosquitto for the example office (the server connects with --broker)."""
     if MOSQUITTO is None:
         pytest.fail("mosquitto is not installed: run ./setup.sh test (it installs Debian's mosquitto)")
     workdir = tmp_path / "mosquitto"
     workdir.mkdir()
-    broker = Mosquitto(workdir, users={"server": "s3cret-server", "console": "s3cret-console"}).start()
+    broker = Mosquitto(workdir, credentials).start()
     yield broker
     broker.stop()
 

@@ -71,8 +71,9 @@ class Simulation:
     """One office's simulated traffic. `clock` is the server's FakeClock (None: a server with its own clock)."""
 
     def __init__(self, config: OfficeConfig, profile: Profile, broker: Any, clock: Any = None, seed: int = 1,
-                 speed: float = 0.0, log: Callable[[str], None] | None = None) -> None:
+                 speed: float = 0.0, log: Callable[[str], None] | None = None, credentials: Any = None) -> None:
         self.config = config
+        self.credentials = credentials  # the devices' secrets file (None: MOTCUA_CREDENTIALS)
         self.profile = profile
         self.broker = broker
         self.clock = clock
@@ -103,7 +104,8 @@ class Simulation:
 
     def _client(self, device: str) -> DeviceClient:
         if device not in self.clients:
-            self.clients[device] = DeviceClient(self.broker, self.config.id, device, self.config.topic_prefix).connect()
+            self.clients[device] = DeviceClient(self.broker, self.config.id, device, self.config.topic_prefix,
+                                                credentials=self.credentials).connect()
         return self.clients[device]
 
     def close(self) -> None:
@@ -277,6 +279,7 @@ def simulate_office(config: OfficeConfig, profile: Profile, first_day: date, day
                     http_listen: tuple[str, int] | None = None, log: Callable[[str], None] | None = None) -> SimStats:
     """Run an in-process queue server on a FakeClock and drive it with `days` simulated days."""
     from motcua.clock import FakeClock
+    from queue_server.credentials import SECRETS_FILE
     from queue_server.server import QueueServer, ServerOptions
 
     spans = config.hours.get(first_day.weekday(), ()) or ((time(7), time(17)),)
@@ -291,7 +294,9 @@ def simulate_office(config: OfficeConfig, profile: Profile, first_day: date, day
             raise ValueError(f"{server.db_path} already has events after {first_day}: simulate later days or use another --data")
         if log and http_listen:
             log(f"HTTP: http://{http_listen[0]}:{http_listen[1]}/api/reports/dashboard")
-        sim = Simulation(config, profile, server.broker_url, clock=clock, seed=seed, speed=speed, log=log)
+        # A broker the server runs itself has the credentials it generated; an external one, the devices' own.
+        secrets = server.credentials_dir / SECRETS_FILE if server.broker is not None else None
+        sim = Simulation(config, profile, server.broker_url, clock=clock, seed=seed, speed=speed, log=log, credentials=secrets)
         try:
             return sim.run(first_day, days)
         finally:

@@ -18,9 +18,11 @@ EVENTS_MAX_LIMIT = 5000
 
 @bp.get("/health")
 def health() -> Any:
+    # 503 whenever requests cannot be served (broker gone, session or subscriptions lost, worker stuck).
     snap = office().server.current_snapshot()
-    ok = snap["broker_connected"]
-    body = {"ok": ok, "office": snap["office"], "broker_connected": ok, "last_seq": snap["last_seq"]}
+    ok = snap["healthy"]
+    body = {"ok": ok, "office": snap["office"], "broker_connected": snap["broker_connected"], "last_seq": snap["last_seq"],
+            "problem": snap["problem"]}
     return json_response(body, 200 if ok else 503)
 
 

@@ -15,8 +15,9 @@ from queue_server.server import QueueServer, ServerOptions
 
 
 @pytest.fixture
-def options(tmp_path: Path) -> ServerOptions:
-    return ServerOptions(data_dir=tmp_path / "data", mqtt_listen=("127.0.0.1", free_port()), http_listen=("127.0.0.1", free_port()))
+def options(tmp_path: Path, credentials) -> ServerOptions:
+    return ServerOptions(data_dir=tmp_path / "data", mqtt_listen=("127.0.0.1", free_port()), http_listen=("127.0.0.1", free_port()),
+                         credentials_dir=credentials.directory)
 
 
 def call_next(server: QueueServer, service: str = "HT") -> str:

@@ -1,18 +1,26 @@
-"""Against real brokers: Debian's Mosquitto (with passwords) and the embedded amqtt broker."""
+"""Against real brokers: Debian's Mosquitto (external, and run by the server) and the embedded amqtt broker.
+
+Every broker runs with the office's generated credentials and ACL; the security rules
+themselves are tested in test_broker_security.py.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
 from motcua import protocol as p
 from motcua.broker_url import BrokerURL
 from motcua.client import DeviceClient
-from tests.conftest import ROOT, free_port, wait_for_port
+from queue_server.broker_acl import SERVER_USER
+from tests.conftest import EXAMPLE_CONFIG, ROOT, free_port, wait_for_port
 
 
 class Watcher:
@@ -59,10 +67,10 @@ def issue_and_call(url: BrokerURL, office: str) -> None:
 
 
 @pytest.mark.mosquitto
-def test_server_works_through_mosquitto_with_username_and_password(start_server, mosquitto):
-    server = start_server(broker=mosquitto.url("server"))
-    issue_and_call(mosquitto.url("console"), server.config.id)
-    with DeviceClient(mosquitto.url("console"), server.config.id, "tv-01") as tv:
+def test_server_works_through_an_external_mosquitto_with_its_own_credential(start_server, mosquitto):
+    server = start_server(broker=mosquitto.server_url())
+    issue_and_call(mosquitto.url(), server.config.id)
+    with DeviceClient(mosquitto.url(), server.config.id, "tv-01") as tv:
         watcher = Watcher(tv).watch(tv.topics.state_counter("Q1"))
         state = watcher.wait_for(tv.topics.state_counter("Q1"), lambda d: d["ticket"] == "1001")
     assert state["status"] == "serving" and state["name"] == "Quầy 1"
@@ -72,24 +80,25 @@ def test_server_works_through_mosquitto_with_username_and_password(start_server,
 def test_wrong_broker_password_is_reported_not_hung(start_server, mosquitto, config, tmp_path):
     from queue_server.server import QueueServer, ServerOptions
 
-    bad = BrokerURL("127.0.0.1", mosquitto.port, "server", "wrong")
+    bad = BrokerURL("127.0.0.1", mosquitto.port, SERVER_USER, "wrong")
     server = QueueServer(config, ServerOptions(data_dir=tmp_path / "d", broker=bad, http_listen=None, connect_timeout=3))
     server.start()  # returns: a wrong password must not hang the service manager
     try:
         assert not server.connected.is_set()
         assert server.broker_error == "Not authorized"  # what Mosquitto 2.0 answers (MQTT 3.1.1 code 5)
+        assert "Not authorized" in server.current_snapshot()["problem"]
     finally:
         server.stop()
 
 
 @pytest.mark.mosquitto
 def test_after_a_mosquitto_restart_the_server_reconnects_and_republishes_retained_state(start_server, mosquitto):
-    server = start_server(broker=mosquitto.url("server"))
-    issue_and_call(mosquitto.url("console"), server.config.id)
+    server = start_server(broker=mosquitto.server_url())
+    issue_and_call(mosquitto.url(), server.config.id)
     mosquitto.stop()  # persistence is off: the broker forgets every retained message
     mosquitto.start()
     assert server.connected.wait(20)
-    with DeviceClient(mosquitto.url("console"), server.config.id, "tv-01") as tv:
+    with DeviceClient(mosquitto.url(), server.config.id, "tv-01") as tv:
         watcher = Watcher(tv).watch(tv.topics.state_queue).watch(tv.topics.state_counter("Q1")).watch(tv.topics.state_office)
         queue = watcher.wait_for(tv.topics.state_queue, lambda d: d["services"]["HT"]["waiting"] == 1)
         counter = watcher.wait_for(tv.topics.state_counter("Q1"), lambda d: d["ticket"] == "1001")
@@ -98,18 +107,36 @@ def test_after_a_mosquitto_restart_the_server_reconnects_and_republishes_retaine
             tv.topics.status(p.SERVER_DEVICE_ID), lambda d: d == p.ONLINE
         )
     assert queue["total_waiting"] == 1 and counter["staff"] == "nv-lan" and office["name"] and presence
-    with DeviceClient(mosquitto.url("console"), server.config.id, "console") as console:
+    with DeviceClient(mosquitto.url(), server.config.id, "console") as console:
         assert console.request("ticket.issue", service="HT")["ticket"]["number"] == "1003"
 
 
-def test_after_an_embedded_broker_restart_the_server_reconnects_and_republishes(start_server, tmp_path):
+@pytest.mark.mosquitto
+def test_the_mosquitto_run_by_the_server_is_started_again_when_it_dies(start_server):
+    server = start_server(run_broker="mosquitto")
+    issue_and_call(server.broker_url, server.config.id)
+    first = server.broker.pid
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while not (server.broker.pid not in (None, first) and server.connected.is_set()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.broker.restarts == 1 and server.connected.is_set()
+    with DeviceClient(server.broker_url, server.config.id, "tv-01") as tv:  # retained state is back
+        assert Watcher(tv).watch(tv.topics.state_counter("Q1")).wait_for(tv.topics.state_counter("Q1"), lambda d: d["ticket"] == "1001")
+    with DeviceClient(server.broker_url, server.config.id, "kiosk-01") as kiosk:
+        assert kiosk.request("ticket.issue", service="HT")["ticket"]["number"] == "1003"
+    assert server.current_snapshot()["broker"]["restarts"] == 1
+
+
+def test_after_an_embedded_broker_restart_the_server_reconnects_and_republishes(start_server, credentials):
     port = free_port()
-    cmd = [sys.executable, "-m", "motcua", "broker", "--listen", f"127.0.0.1:{port}"]
+    cmd = [sys.executable, "-m", "motcua", "broker", "--listen", f"127.0.0.1:{port}", "--config", str(EXAMPLE_CONFIG),
+           "--credentials-dir", str(credentials.directory)]
     broker = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port)
         url = BrokerURL("127.0.0.1", port)
-        server = start_server(broker=url)
+        server = start_server(broker=BrokerURL("127.0.0.1", port, SERVER_USER, credentials.server_password))
         issue_and_call(url, server.config.id)
         broker.kill()
         broker.wait()
@@ -147,29 +174,3 @@ def test_a_device_that_vanishes_is_marked_offline_by_its_last_will(start_server)
         kiosk.client._sock.close()  # a power cut: no DISCONNECT packet, the broker sends the will
         kiosk.client.loop_stop()
         watcher.wait_for(tv.topics.status("kiosk-01"), lambda d: d == p.OFFLINE, timeout=60)
-
-
-@pytest.mark.mosquitto
-def test_the_generated_acl_keeps_a_kiosk_off_a_counters_topic(start_server, tmp_path, config):
-    from queue_server.mosquitto_acl import render
-    from tests.conftest import MOSQUITTO, Mosquitto
-
-    assert MOSQUITTO, "mosquitto is not installed"
-    workdir = tmp_path / "acl-broker"
-    workdir.mkdir()
-    users = {"motcua-server": "pw-server", "kiosk-01": "pw-kiosk", "quay-01": "pw-quay"}
-    broker = Mosquitto(workdir, users=users, acl=render(config)).start()
-    try:
-        server = start_server(broker=broker.url("motcua-server"))
-        with DeviceClient(broker.url("quay-01"), config.id, "quay-01") as counter:
-            assert counter.request("counter.sign_in", staff="nv-lan")["ok"]
-        with DeviceClient(broker.url("kiosk-01"), config.id, "kiosk-01") as kiosk:
-            assert kiosk.request("ticket.issue", service="HT")["ok"]
-            # Pretend to be the counter: the broker drops this publish silently...
-            kiosk.client.publish(kiosk.topics.req("quay-01"), p.dumps({"id": "evil", "op": "counter.next"}), qos=1)
-            # ...and a later request from the same client is handled after it would have been.
-            assert kiosk.request("ticket.issue", service="HT")["ticket"]["number"] == "1002"
-        assert server.office.state.counters["Q1"].current is None
-        assert server.office.store.find_reply("quay-01", "evil") is None
-    finally:
-        broker.stop()

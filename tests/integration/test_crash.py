@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 
 from motcua.client import DeviceClient
-from tests.conftest import EXAMPLE_CONFIG, ROOT
+from queue_server.broker_acl import SERVER_USER
+from queue_server.config import load
+from queue_server.credentials import ensure
+from tests.conftest import EXAMPLE_CONFIG, ROOT, Mosquitto
 
 KIOSKS = 20
 PER_KIOSK = 100
@@ -34,6 +37,7 @@ def office_with_kiosks(tmp_path: Path) -> Path:
 
 
 def start_server(config: Path, data: Path, broker_url: str) -> subprocess.Popen:
+    # The server finds its password through MOTCUA_CREDENTIALS (set by the `credentials` fixture).
     return subprocess.Popen(
         [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data),
          "--broker", broker_url, "--no-http", "--always-open", "--log-level", "WARNING"],
@@ -43,11 +47,16 @@ def start_server(config: Path, data: Path, broker_url: str) -> subprocess.Popen:
 
 @pytest.mark.mosquitto
 @pytest.mark.slow
-def test_no_acknowledged_ticket_is_lost_when_the_server_is_killed(tmp_path, mosquitto):
+def test_no_acknowledged_ticket_is_lost_when_the_server_is_killed(tmp_path, credentials, request):
     config = office_with_kiosks(tmp_path)
+    creds, _ = ensure(load(config), credentials.directory)  # one credential per burst kiosk too
+    workdir = tmp_path / "mosquitto"
+    workdir.mkdir()
+    mosquitto = Mosquitto(workdir, creds).start()
+    request.addfinalizer(mosquitto.stop)
     data = tmp_path / "data"
-    broker_url = f"mqtt://server:{mosquitto.users['server']}@127.0.0.1:{mosquitto.port}"
-    device_url = mosquitto.url("console")
+    broker_url = f"mqtt://{SERVER_USER}@127.0.0.1:{mosquitto.port}"
+    device_url = mosquitto.url()
     office_id = "ubnd-huyen-demo"
 
     acked: dict[str, tuple[str, str]] = {}  # request id -> (number, service) the kiosk would print

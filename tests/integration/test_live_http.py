@@ -94,11 +94,12 @@ def test_bad_stream_requests_get_the_json_error_shape(start_server):
     conn.close()
 
 
-def test_a_restart_gives_a_new_boot_and_a_fresh_snapshot(start_server, tmp_path, config):
+def test_a_restart_gives_a_new_boot_and_a_fresh_snapshot(start_server, tmp_path, config, credentials):
     from bench.support import free_port
     from queue_server.server import QueueServer, ServerOptions
 
-    options = ServerOptions(data_dir=tmp_path / "d", mqtt_listen=("127.0.0.1", free_port()), http_listen=("127.0.0.1", free_port()))
+    options = ServerOptions(data_dir=tmp_path / "d", mqtt_listen=("127.0.0.1", free_port()), http_listen=("127.0.0.1", free_port()),
+                            credentials_dir=credentials.directory)
     first = QueueServer(config, options)
     first.start()
     live = LiveStream(*options.http_listen, "queue")
