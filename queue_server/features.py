@@ -13,6 +13,7 @@ from types import ModuleType
 FEATURES: list[str] = [
     "queue_server.procedures",
     "queue_server.dossiers",
+    "queue_server.province",
 ]
 
 

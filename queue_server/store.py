@@ -130,6 +130,28 @@ def open_connection(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def open_reader(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection (the province forwarder's): it can never take the write lock.
+
+    In WAL mode readers and the writer do not block each other; each query is its own short
+    read transaction, so a reader never holds back checkpoints for long.
+    """
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def events_after(conn: sqlite3.Connection, seq: int = 0, limit: int = 1000) -> list[StoredEvent]:
+    """Events with a sequence number above `seq`, in order, from any connection to an office database."""
+    rows = conn.execute(
+        "SELECT seq, id, office, type, at, business_day, device, request_id, data FROM events "
+        "WHERE seq > ? ORDER BY seq LIMIT ?",
+        [seq, limit],
+    ).fetchall()
+    return [StoredEvent(*row[:8], data=json.loads(row[8])) for row in rows]
+
+
 class Store:
     """The office database. One writer (the server's worker thread) at a time."""
 
@@ -244,12 +266,7 @@ class Store:
 
     def events_after(self, seq: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Events with a sequence number above `seq`, in order: resume from the last one you have."""
-        rows = self.db.execute(
-            "SELECT seq, id, office, type, at, business_day, device, request_id, data FROM events "
-            "WHERE seq > ? ORDER BY seq LIMIT ?",
-            [seq, limit],
-        ).fetchall()
-        return [StoredEvent(*row[:8], data=json.loads(row[8])) for row in rows]
+        return events_after(self.db.conn, seq, limit)
 
     def iter_events(self, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
         while True:

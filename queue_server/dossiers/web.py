@@ -68,6 +68,14 @@ def register(app: Flask, server: QueueServer) -> None:
         try:
             return private(jsonify(lookup(db(), server.config, raw_code, server.clock.now(), verify)))
         except LookupRefused as exc:
+            if exc.code == "not_found" and server.config.province.hub_url:
+                # Citizens may hand a dossier in at any centre of the province: ask the hub (docs/province.md).
+                from queue_server.province.lookup import province_fallback
+
+                try:
+                    return private(jsonify(province_fallback(server.config.province, raw_code)))
+                except LookupRefused as elsewhere:
+                    exc = elsewhere
             if exc.code in ("not_found", "bad_code"):
                 limiter.charge(client, settings.not_found_cost - 1)  # guesses mostly miss: they pay more
             return refused(exc)
