@@ -51,9 +51,16 @@ class LocalPostgres:
                                     f"--pwfile={pwfile}", "-E", "UTF8", "--no-locale"]),
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         pwfile.unlink()
-        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB"
-        subprocess.run(_as_pg_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.workdir / "log"),
-                                    "-w", "start"]), check=True, stdout=subprocess.DEVNULL)
+        for attempt in range(3):  # a free port can be taken by someone else before the server binds it
+            options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB"
+            started = subprocess.run(_as_pg_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                                                  str(self.workdir / "log"), "-w", "start"]),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if started.returncode == 0:
+                break
+            if attempt == 2:
+                raise RuntimeError(f"PostgreSQL did not start: {(self.workdir / 'log').read_text()[-500:]}")
+            self.port = free_port()
         subprocess.run(["psql", self.admin_dsn("postgres"), "-qc", "CREATE DATABASE motcua_hub"], check=True)
         return self
 

@@ -121,7 +121,7 @@ rows AS (
         count(*) FILTER (WHERE t.first_called_at IS NOT NULL AND t.issued_at IS NOT NULL) AS waited,
         COALESCE(sum(GREATEST(0, extract(epoch FROM t.first_called_at - t.issued_at)))
                  FILTER (WHERE t.issued_at IS NOT NULL), 0) AS wait_seconds,
-        count(*) FILTER (WHERE t.first_called_at - t.issued_at <= make_interval(mins => %(target)s)) AS within_target,
+        count(*) FILTER (WHERE t.first_called_at - t.issued_at <= %(target)s * interval '1 minute') AS within_target,
         count(t.vote_level) AS votes, count(*) FILTER (WHERE t.vote_level = ANY(%(satisfied)s)) AS satisfied,
         0 AS dossiers_on_time, 0 AS dossiers_late
     FROM tickets t JOIN keys ON t.office = keys.office AND t.business_day = keys.day
