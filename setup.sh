@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 VENV=${MOTCUA_VENV:-.venv}
 PY=${PYTHON:-python3}
-APT_TEST_PACKAGES=(mosquitto)
+APT_TEST_PACKAGES=(mosquitto nats-server postgresql-15 chromium)  # province tests: a NATS cluster, a throwaway PostgreSQL, the big screen
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
