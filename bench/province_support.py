@@ -88,10 +88,12 @@ class ProvinceCredentials:
 
     hub: Credential = field(default_factory=lambda: Credential("hub", secrets.token_hex(12)))
     offices: dict[str, Credential] = field(default_factory=dict)
+    shared_password: str | None = None  # benchmarks: one password for hundreds of simulated offices
+    rounds: int = 4  # tests and benchmarks only: production configurations use hash_password's default
 
     def office(self, office: str) -> Credential:
         if office not in self.offices:
-            self.offices[office] = Credential(office, secrets.token_hex(12))
+            self.offices[office] = Credential(office, self.shared_password or secrets.token_hex(12))
         return self.offices[office]
 
     def users(self) -> list[ClusterUser]:
@@ -100,7 +102,7 @@ class ProvinceCredentials:
 
         def hashed(password: str) -> str:
             if password not in cache:
-                cache[password] = hash_password(password)
+                cache[password] = hash_password(password, self.rounds)
             return cache[password]
 
         return [ClusterUser(self.hub.username, hashed(self.hub.password))] + [

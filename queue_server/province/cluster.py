@@ -36,20 +36,22 @@ class ClusterUser:
     office: str | None = None  # None: the hub
 
     def permissions(self, topics: ProvinceTopics) -> dict[str, list[str]]:
-        # "$MQTT.sub.>": where NATS delivers an MQTT QoS 1 subscription; MQTT clients cannot subscribe to it themselves.
+        # "$MQTT.sub.>": where NATS delivers an MQTT QoS 1 subscription (the hub's); MQTT clients cannot subscribe
+        # to it themselves. Offices subscribe to their acks with QoS 0 and need no such grant.
         if self.office is None:
             return {"publish": [topics.subject(topics.all("ack"))],
                     "subscribe": [topics.subject(topics.all(k)) for k in ("events", "dossiers", "hello", "status")]
                     + ["$MQTT.sub.>"]}
         o = self.office
         return {"publish": [topics.subject(t) for t in (topics.events(o), topics.dossiers(o), topics.hello(o), topics.status(o))],
-                "subscribe": [topics.subject(topics.ack(o)), "$MQTT.sub.>"]}
+                "subscribe": [topics.subject(topics.ack(o))]}
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, rounds: int = 11) -> str:
+    """bcrypt as nats-server reads it ($2a$). Rounds 11: ~0.1 s per check at each connect, slow for guessing."""
     import bcrypt
 
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=11)).decode().replace("$2b$", "$2a$", 1)
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=rounds)).decode().replace("$2b$", "$2a$", 1)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ server never waits for it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -61,6 +62,14 @@ class ForwarderStats:
     errors: list[str] = field(default_factory=list)
 
 
+def next_broker(client: mqtt.Client, brokers: list[BrokerURL], index: int) -> int:
+    """Point paho's next reconnect at the cluster's next node (any node serves any client); the new index."""
+    index = (index + 1) % len(brokers)
+    with contextlib.suppress(RuntimeError):  # still closing: the next failure rotates again
+        client.host, client.port = brokers[index].host, brokers[index].port
+    return index
+
+
 class Forwarder:
     """One office's forwarder. `run(stop)` blocks until `stop` is set."""
 
@@ -88,6 +97,7 @@ class Forwarder:
         self._progress_at = time.monotonic()
         self._rewound_at = 0.0
         self._heartbeat_at = 0.0
+        self._stopping = False
         self.client = self._make_client(client_id or f"motcua-forward-{office}", credential)
 
     # --- MQTT ---------------------------------------------------------------------
@@ -106,13 +116,7 @@ class Forwarder:
         return client
 
     def _next_broker(self) -> None:
-        """Try the cluster's next node on the next reconnect (any node serves any client)."""
-        self._broker_index = (self._broker_index + 1) % len(self.brokers)
-        url = self.brokers[self._broker_index]
-        try:
-            self.client.host, self.client.port = url.host, url.port
-        except RuntimeError:
-            pass  # still closing; the next failure rotates again
+        self._broker_index = next_broker(self.client, self.brokers, self._broker_index)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
@@ -120,7 +124,9 @@ class Forwarder:
             self._next_broker()
             return
         disable_nagle(client)
-        client.subscribe(self.topics.ack(self.office), qos=1)
+        # QoS 0: only needed while connected (a lost ack is made good by the next), and on NATS a QoS 1
+        # subscription is a replicated JetStream consumer per office: 500 of them took minutes to create.
+        client.subscribe(self.topics.ack(self.office), qos=0)
         with self._cond:
             self._connected = True
             self._acked = None
@@ -134,7 +140,7 @@ class Forwarder:
             was = self._connected
             self._connected = False
             self._acked = None
-        if was:
+        if was and not self._stopping:
             log.warning("lost the central broker (%s); trying the next node", reason)
         self._next_broker()
 
@@ -187,6 +193,7 @@ class Forwarder:
                     with self._cond:
                         self._cond.wait(self.options.poll_seconds)
         finally:
+            self._stopping = True
             self.client.disconnect()
             self.client.loop_stop()
 

@@ -13,6 +13,7 @@ cluster keeps what offices send, up to each forwarder's window.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -30,6 +31,7 @@ from motcua.protocol import ProtocolError, decode_json_value
 from queue_server.province import hubdb
 from queue_server.province.credentials import Credential
 from queue_server.province.export import scrub
+from queue_server.province.forwarder import next_broker
 from queue_server.province.hubconfig import HubConfig
 from queue_server.province.topics import ProvinceTopics
 
@@ -209,12 +211,7 @@ class Hub:
         return client
 
     def _next_broker(self) -> None:
-        self._broker_index = (self._broker_index + 1) % len(self.brokers)
-        url = self.brokers[self._broker_index]
-        try:
-            self.client.host, self.client.port = url.host, url.port
-        except RuntimeError:
-            pass
+        self._broker_index = next_broker(self.client, self.brokers, self._broker_index)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
@@ -274,7 +271,8 @@ class Hub:
                 if qos:
                     self.client.ack(mid, qos)
             for position in positions:
-                self.client.publish(self.topics.ack(position.office), json.dumps(position.ack()), qos=1)
+                # QoS 0: an ack is stale as soon as the next one exists; QoS 1 would store each in the cluster.
+                self.client.publish(self.topics.ack(position.office), json.dumps(position.ack()), qos=0)
             self.batches += 1
 
     def _store(self, chunks: list[hubdb.Chunk], rejected: dict[str, int]) -> list[hubdb.Position] | None:
@@ -300,10 +298,8 @@ class Hub:
         return None
 
     def _reconnect_db(self) -> None:
-        try:
+        with contextlib.suppress(psycopg.Error):
             self.db.close()
-        except psycopg.Error:
-            pass
         try:
             self.db = hubdb.connect(self.config.database)
         except psycopg.Error as exc:

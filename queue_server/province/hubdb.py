@@ -294,20 +294,16 @@ def _store_dossiers(conn: psycopg.Connection, c: Chunk, tz: str) -> set[tuple[st
 
 
 def _touch(conn: psycopg.Connection, chunks: list[Chunk], state: dict[str, list[int]]) -> None:
-    """Last seen, name, the office's own last sequence (for its backlog), online or not."""
-    latest: dict[str, Chunk] = {}
-    local: dict[str, int] = {}
-    for c in chunks:
-        latest[c.office] = c if c.name or c.online is not None or c.office not in latest else latest[c.office]
-        if c.local_seq is not None:
-            local[c.office] = max(local.get(c.office, 0), c.local_seq)
-    for office, c in latest.items():
-        st = state[office]
+    """Position, last seen, name, the office's own last sequence (its backlog), online or not (its last will)."""
+    for office, (position, max_seq, dossier_position) in state.items():
+        mine = [c for c in chunks if c.office == office]
+        name = next((c.name for c in reversed(mine) if c.name), None)
+        online = next((c.online for c in reversed(mine) if c.online is not None), True)
+        local = max((c.local_seq for c in mine if c.local_seq is not None), default=None)
         conn.execute(
             "UPDATE offices SET position = %s, max_seq = %s, dossier_position = %s, last_seen = now(), "
-            "name = COALESCE(%s, name), local_seq = GREATEST(local_seq, %s), "
-            "online = CASE WHEN %s::boolean IS NULL THEN true ELSE %s::boolean END WHERE office = %s",
-            [st[0], st[1], st[2], c.name, local.get(office), c.online, c.online, office])
+            "name = COALESCE(%s, name), local_seq = GREATEST(local_seq, %s), online = %s WHERE office = %s",
+            [position, max_seq, dossier_position, name, local, online, office])
 
 
 def positions(conn: psycopg.Connection, offices: Iterable[str] | None = None) -> list[Position]:
