@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench.province_support import LocalPostgres, ProvinceCredentials, simulate_office, wait_until  # noqa: E402
-from bench.support import free_port  # noqa: E402
+from bench.support import free_port, summary  # noqa: E402
 from motcua.broker_url import parse_broker_url  # noqa: E402
 from queue_server import config as office_config  # noqa: E402
 from queue_server.province.cluster import LocalCluster  # noqa: E402
@@ -144,7 +144,7 @@ def throughput(workdir: Path, pg: LocalPostgres, cluster: LocalCluster, creds: P
             "events_per_second": round(total / elapsed), "hub_rows": rows, "hub_distinct": distinct}
 
 
-def traffic(url: str, office: str, stop: threading.Event, counter: list[int]) -> None:
+def traffic(url: str, office: str, stop: threading.Event, counter: list[int], latencies: list[tuple[float, float]]) -> None:
     """A kiosk taking numbers while the office is replaying its week (requests to a dead server just time out)."""
     from motcua.client import DeviceClient, RequestTimeout
 
@@ -152,7 +152,9 @@ def traffic(url: str, office: str, stop: threading.Event, counter: list[int]) ->
         try:
             with DeviceClient(url, office, "kiosk-02") as client:
                 while not stop.is_set():
+                    sent = time.monotonic()
                     client.request("ticket.issue", timeout=1, retries=0, service="HT")
+                    latencies.append((sent, (time.monotonic() - sent) * 1000))
                     counter[0] += 1
                     stop.wait(0.05)
         except (RequestTimeout, OSError, TimeoutError, RuntimeError):  # paho: RuntimeError when closing a dead link
@@ -188,14 +190,16 @@ def week_offline(workdir: Path, pg: LocalPostgres, cluster: LocalCluster, creds:
         return row[0] if row else 0
 
     qs = server()
-    time.sleep(1.0)  # noqa: the server takes a moment to bind; the kiosk retries anyway
-    stop, issued = threading.Event(), [0]
-    kiosk = threading.Thread(target=traffic, args=(f"mqtt://127.0.0.1:{mqtt_port}", office, stop, issued), daemon=True)
+    stop, issued, latencies = threading.Event(), [0], []
+    kiosk = threading.Thread(target=traffic, args=(f"mqtt://127.0.0.1:{mqtt_port}", office, stop, issued, latencies), daemon=True)
     kiosk.start()
+    wait_until(lambda: len(latencies) >= 60, 60, 0.05, "the kiosk served before the replay")  # about 3 s of tickets
     fw = forwarder()
     start = time.monotonic()
     wait_until(lambda: position() >= WEEK_EVENTS * 0.25, 300, 0.02, "a quarter of the week at the hub")
     cut_at = position()
+    before = [ms for at, ms in latencies if at < start]
+    during = [ms for at, ms in latencies if at >= start]
     fw.send_signal(signal.SIGKILL)
     qs.send_signal(signal.SIGKILL)
     fw.wait(10)
@@ -226,6 +230,7 @@ def week_offline(workdir: Path, pg: LocalPostgres, cluster: LocalCluster, creds:
     wrong = sum(1 for s, i in hub_map.items() if local.get(s) != i)
     duplicates = len(hub) - len({i for _, i in hub}) + wrong
     return {"events": len(local), "generated_seconds": round(generated, 1), "kiosk_tickets_during_replay": issued[0],
+            "ticket_ms_before": summary(before) if before else None, "ticket_ms_during": summary(during) if during else None,
             "power_cut_at": cut_at, "cluster_restart_at": restart_at, "cluster_back_seconds": round(back, 1),
             "caught_up_after_cluster_back_seconds": round(caught_up, 1), "replay_seconds": round(total_time, 1),
             "missing": missing, "duplicates": duplicates, "hub_rows": len(hub), "catch_up_since_back": round(time.monotonic() - back_at, 1)}
@@ -261,6 +266,9 @@ def main() -> None:
         pg.stop()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "province.json").write_text(json.dumps({"throughput": a, "week_offline": b}, indent=2) + "\n")
+    def ms(s: dict | None) -> str:
+        return f"{s['p50']:.1f} / {s['p99']:.1f} ms ({s['n']} tickets)" if s else "-"
+
     md = (
         f"| measure | value |\n| --- | --- |\n"
         f"| offices (each its own forwarder and connection) | {a['offices']} |\n"
@@ -270,6 +278,8 @@ def main() -> None:
         f"| including that start: whole run | {a['wall_seconds']} s, {a['events_per_second_wall']:,} events/s |\n"
         f"| rows at the hub / distinct | {a['hub_rows']:,} / {a['hub_distinct']:,} |\n"
         f"| a week offline: events replayed (office kept issuing during it) | {b['events']:,} ({b['kiosk_tickets_during_replay']} tickets) |\n"
+        f"| office's ticket.issue p50 / p99, before the replay | {ms(b['ticket_ms_before'])} |\n"
+        f"| office's ticket.issue p50 / p99, during the replay (forwarder reading at full speed) | {ms(b['ticket_ms_during'])} |\n"
         f"| power cut (kill -9 forwarder and queue server) at hub position | {b['power_cut_at']:,} |\n"
         f"| full cluster restart at hub position; nodes back after | {b['cluster_restart_at']:,}; {b['cluster_back_seconds']} s |\n"
         f"| **hub caught up after the cluster was back** | **{b['caught_up_after_cluster_back_seconds']} s** |\n"

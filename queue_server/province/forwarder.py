@@ -47,7 +47,7 @@ class ForwarderOptions:
     poll_seconds: float = 0.5  # how often to look for new events when idle
     stall_seconds: float = 60.0  # no progress at the hub for this long: ask again (lost tail), resend
     gap_rewind_seconds: float = 5.0  # at most one resend per this long when the hub reports a gap
-    hello_retry_seconds: float = 5.0
+    hello_retry_seconds: float = 5.0  # the longest wait between hellos; the first retry comes after 0.5 s
     heartbeat_seconds: float = 30.0
     dossier_chunk: int = 200
 
@@ -90,6 +90,8 @@ class Forwarder:
         self._broker_index = 0
         self._nonce: str | None = None
         self._hello_at = 0.0
+        self._hello_wait = 0.5
+        self._subscribed = False
         self._acked: int | None = None  # the hub's position (events), None until it answered this connection's hello
         self._sent = 0
         self._dossiers_acked = 0
@@ -107,12 +109,15 @@ class Forwarder:
         client.username_pw_set(credential.username, credential.password)
         client.will_set(self.topics.status(self.office), json.dumps({"office": self.office, "online": False}), qos=1)
         client.reconnect_delay_set(min_delay=1, max_delay=4)
-        client.max_inflight_messages_set(64)
+        # Few chunks unacknowledged by the broker at once: its PUBACKs pace us (500 offices replaying together once
+        # overran JetStream's store with 64 each); the rest waits inside the window.
+        client.max_inflight_messages_set(4)
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _next_broker(self) -> None:
@@ -124,16 +129,24 @@ class Forwarder:
             self._next_broker()
             return
         disable_nagle(client)
+        with self._cond:
+            self._connected = True
+            self._subscribed = False  # hello only once the broker took the subscription, or the answer is lost
+            self._acked = None
+            self._nonce = None  # say hello again: the hub may have moved, or lost what was in flight
+            self._hello_wait = 0.5
         # QoS 0: only needed while connected (a lost ack is made good by the next), and on NATS a QoS 1
         # subscription is a replicated JetStream consumer per office: 500 of them took minutes to create.
         client.subscribe(self.topics.ack(self.office), qos=0)
         with self._cond:
-            self._connected = True
-            self._acked = None
-            self._nonce = None  # say hello again: the hub may have moved, or lost what was in flight
             self.stats.connects += 1
             self._cond.notify_all()
         log.info("connected to central broker %s", self.brokers[self._broker_index])
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
+        with self._cond:
+            self._subscribed = True
+            self._cond.notify_all()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         with self._cond:
@@ -201,10 +214,12 @@ class Forwarder:
         """Do one thing; False when there was nothing to do (then the loop waits a little)."""
         now = time.monotonic()
         with self._cond:
-            if not self._connected:
+            if not self._connected or not self._subscribed:
                 return False
             if self._acked is None:
-                if self._nonce is None or now - self._hello_at > self.options.hello_retry_seconds:
+                if self._nonce is None or now - self._hello_at > self._hello_wait:
+                    # Backing off: the first answer may be lost while the cluster spreads the new subscription.
+                    self._hello_wait = 0.5 if self._nonce is None else min(self._hello_wait * 2, self.options.hello_retry_seconds)
                     self._nonce = uuid.uuid4().hex
                     self._hello_at = now
                     nonce = self._nonce

@@ -83,3 +83,16 @@ def test_the_board_ranks_offices_meeting_both_targets_first():
     assert [o["office"] for o in board["offices"]] == ["good", "slow", "none"]
     good = board["offices"][0]
     assert good["targets_met"] == 2 and good["mean_wait_minutes"] == 10.0 and good["backlog"] == 2 and good["reachable"]
+
+
+def test_the_commented_province_block_of_the_example_office_is_valid_once_uncommented():
+    import re
+    import tomllib
+
+    from tests.conftest import EXAMPLE_CONFIG
+
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    block = text[text.index("# [province]"):text.index("# Limits on the public dossier lookup")]
+    lines = [re.sub(r"^# ?", "", line) for line in block.splitlines() if re.match(r"# ?(\[province\]|[a-z_]+ = )", line)]
+    link = _province(tomllib.loads("\n".join(lines))["province"])
+    assert len(link.brokers) == 3 and link.hub_url == "http://hub.tinh.example:8090" and link.lookup_timeout_seconds == 3
