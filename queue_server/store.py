@@ -142,16 +142,6 @@ def open_reader(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
-def events_after(conn: sqlite3.Connection, seq: int = 0, limit: int = 1000) -> list[StoredEvent]:
-    """Events with a sequence number above `seq`, in order, from any connection to an office database."""
-    rows = conn.execute(
-        "SELECT seq, id, office, type, at, business_day, device, request_id, data FROM events "
-        "WHERE seq > ? ORDER BY seq LIMIT ?",
-        [seq, limit],
-    ).fetchall()
-    return [StoredEvent(*row[:8], data=json.loads(row[8])) for row in rows]
-
-
 class Store:
     """The office database. One writer (the server's worker thread) at a time."""
 
@@ -266,7 +256,7 @@ class Store:
 
     def events_after(self, seq: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Events with a sequence number above `seq`, in order: resume from the last one you have."""
-        return events_after(self.db.conn, seq, limit)
+        return read_events(self.db, seq, limit)
 
     def iter_events(self, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
         while True:
@@ -376,6 +366,16 @@ class Store:
     def reset_sequence(self) -> None:
         """After a failed commit: trust the database, not the counter in memory."""
         self.last_seq = self._max_seq()
+
+
+def read_events(db: sqlite_utils.Database, seq: int = 0, limit: int = 1000) -> list[StoredEvent]:
+    """Store.events_after on any connection to the office database (the web reads with its own)."""
+    rows = db.execute(
+        "SELECT seq, id, office, type, at, business_day, device, request_id, data FROM events "
+        "WHERE seq > ? ORDER BY seq LIMIT ?",
+        [seq, max(1, limit)],  # LIMIT -1 would mean no limit at all
+    ).fetchall()
+    return [StoredEvent(*row[:8], data=json.loads(row[8])) for row in rows]
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """The office side: what the forwarder reads from the office database, read-only.
 
-Events come from the event log as they are (`queue_server.store.events_after`). Dossiers
+Events come from the event log as they are (`queue_server.store.read_events`, as Store.events_after). Dossiers
 carry no sequence of their own, and their `synced_at` follows the box's clock (a Pi without
 a real-time clock can boot in the past), so the province component adds a change log:
 triggers give every inserted or updated dossier a new, ever-growing change number. The
@@ -17,7 +17,7 @@ from typing import Any
 from queue_server.config import OfficeConfig
 from queue_server.dossiers import db as dossier_db
 from queue_server.province.export import province_dossier, province_event
-from queue_server.store import events_after, migrate_component, open_reader
+from queue_server.store import migrate_component, open_reader, read_events
 
 COMPONENT = "province"
 
@@ -82,7 +82,7 @@ class OfficeLog:
         return self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
     def events_after(self, seq: int, limit: int) -> list[dict[str, Any]]:
-        return [province_event(e) for e in events_after(self.conn, seq, limit)]
+        return [province_event(e) for e in read_events(self.conn, seq, limit)]  # a plain connection has .execute too
 
     def last_dossier_change(self) -> int:
         if not self.dossiers:
