@@ -8,9 +8,12 @@ cd "$(dirname "$0")"
 
 VENV=${MOTCUA_VENV:-.venv}
 PY=${PYTHON:-python3}
-APT_TEST_PACKAGES=(mosquitto nats-server postgresql-15 chromium)  # province tests: a NATS cluster, a throwaway PostgreSQL, the big screen
+APT_TEST_PACKAGES=(mosquitto)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Province tests and benchmark: a 3-node NATS cluster, a throwaway PostgreSQL, the big screen in chromium.
+APT_TEST_PACKAGES+=(nats-server postgresql-15 chromium)
 
 need_python() {
   if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHES = {
     "core": "bench_core.py",
     "procedure_search": "bench_procedure_search.py",
-    "dossier_lookup": "bench_dossier_lookup.py",
     "province": "bench_province.py",
+    "dossier_lookup": "bench_dossier_lookup.py",
 }
 
 

@@ -149,8 +149,8 @@ class OfficeConfig:
     issue_outside_hours: bool = False
     rules: CallingRules = field(default_factory=CallingRules)
     priority_groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PRIORITY_GROUPS))
-    dossier_lookup: DossierLookup = field(default_factory=DossierLookup)
     province: ProvinceLink = field(default_factory=ProvinceLink)
+    dossier_lookup: DossierLookup = field(default_factory=DossierLookup)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -237,8 +237,8 @@ def parse(raw: dict[str, Any]) -> OfficeConfig:
         devices=devices,
         rules=_rules(raw.get("calling", {})),
         priority_groups=groups,
-        dossier_lookup=_dossier_lookup(raw.get("dossier_lookup", {})),
         province=_province(raw.get("province", {})),
+        dossier_lookup=_dossier_lookup(raw.get("dossier_lookup", {})),
     )
 
 
