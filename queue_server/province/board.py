@@ -11,6 +11,15 @@ from typing import Any
 from queue_server.province.hubconfig import HubConfig
 
 STALE_SECONDS = 120  # an office silent for longer than this (heartbeats come every 30 s) shows as unreachable
+# The screen's title names the centres already; a row shows what tells them apart ("Xã An Bình").
+CENTRE_PREFIX = "Trung tâm Phục vụ hành chính công "
+
+
+def short_name(name: str) -> str:
+    if name.startswith(CENTRE_PREFIX) and len(name) > len(CENTRE_PREFIX):
+        rest = name[len(CENTRE_PREFIX):]
+        return rest[0].upper() + rest[1:]
+    return name
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -29,6 +38,7 @@ def office_figures(row: dict[str, Any], config: HubConfig, now: datetime) -> dic
     return {
         "office": row["office"],
         "name": row["name"] or row["office"],
+        "short_name": short_name(row["name"] or row["office"]),
         "issued": row["issued"],
         "served": row["served"],
         "mean_wait_minutes": mean_wait,

@@ -164,7 +164,8 @@ def test_the_big_screen_ranks_offices_live_in_chromium(tmp_path, office_db, offi
                           "--dump-dom", url], capture_output=True, text=True, timeout=90).stdout
     assert "Chất lượng phục vụ các Trung tâm Phục vụ hành chính công" in dom
     assert dom.count('class="num rank"') == 3  # the script rendered a row per office
-    ranked = [o["name"] for o in hub.board()["offices"]]
+    ranked = [o["short_name"] for o in hub.board()["offices"]]
+    assert ranked[0].startswith("Xã ")
     positions = [dom.index(name) for name in ranked]
     assert positions == sorted(positions)  # in the hub's ranking order
     assert "Trực tiếp" in dom  # the live feed connected
