@@ -173,7 +173,7 @@ class Forwarder:
             now = time.monotonic()
             if nonce is not None and nonce == self._nonce and self._acked is None:
                 # The answer to this connection's hello: send everything after it.
-                self._rewind(seq, dossiers, now)
+                self._rewind(seq, dossiers, now, gap=False)
             elif self._acked is not None:
                 if seq > self._acked or dossiers > self._dossiers_acked:
                     self._progress_at = now
@@ -181,18 +181,22 @@ class Forwarder:
                 self._sent = max(self._sent, self._acked)
                 self._dossiers_acked = max(self._dossiers_acked, dossiers)
                 self._dossiers_sent = max(self._dossiers_sent, self._dossiers_acked)
-                if ack.get("gap") and now - self._rewound_at > self.options.gap_rewind_seconds:
-                    # The hub got a chunk beyond a hole: something was lost on the way. Resend from the hole.
-                    self._rewind(self._acked, self._dossiers_acked, now)
+                if ack.get("resync") or (ack.get("gap") and now - self._rewound_at > self.options.gap_rewind_seconds):
+                    # The hub got a chunk beyond a hole (something was lost on the way), or it has just
+                    # (re)started and what an earlier process took is stuck in the cluster: resend from there.
+                    self._rewind(self._acked, self._dossiers_acked, now, gap=True)
             self.stats.hub_seq = self._acked
             self._cond.notify_all()
 
-    def _rewind(self, seq: int, dossiers: int, now: float) -> None:
+    def _rewind(self, seq: int, dossiers: int, now: float, gap: bool) -> None:
         if self._sent > seq or self._dossiers_sent > dossiers:
             self.stats.resends += 1
+            log.info("resending from %d (sent up to %d): the hub asked", seq, self._sent)
         self._acked, self._sent = seq, seq
         self._dossiers_acked, self._dossiers_sent = dossiers, dossiers
-        self._progress_at = self._rewound_at = now
+        self._progress_at = now
+        if gap:
+            self._rewound_at = now  # only gaps are rate-limited: chunks still in flight would report the same hole
 
     # --- the loop -----------------------------------------------------------------
 

@@ -41,6 +41,9 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 MAX_BATCH_MESSAGES = 400
 MAX_BATCH_EVENTS = 20_000
 BOARD_SECONDS = 2.0
+# Marker queued at each connection: what a previous hub process took but never stored waits in the
+# cluster until its ack_wait (30 s) runs out, so the hub tells every office at once where it stands.
+RESYNC = "\0resync"
 
 
 class ChunkError(ValueError):
@@ -221,6 +224,7 @@ class Hub:
         disable_nagle(client)
         # QoS 1 for what must not be lost; hellos and heartbeats are QoS 0 at the sender anyway.
         client.subscribe([(self.topics.all(kind), 1) for kind in ("events", "dossiers", "hello", "status")])
+        self.inbox.put((RESYNC, b"", 0, 0))
         self.connected.set()
         log.info("hub connected to central broker %s", self.brokers[self._broker_index])
 
@@ -250,6 +254,9 @@ class Hub:
     def _work(self) -> None:
         while not self.stopping.is_set():
             batch = [m for m in self._take_batch() if m[0]]
+            if any(m[0] == RESYNC for m in batch):
+                self._resync()
+                batch = [m for m in batch if m[0] != RESYNC]
             if not batch:
                 continue
             chunks: list[hubdb.Chunk] = []
@@ -274,6 +281,18 @@ class Hub:
                 # QoS 0: an ack is stale as soon as the next one exists; QoS 1 would store each in the cluster.
                 self.client.publish(self.topics.ack(position.office), json.dumps(position.ack()), qos=0)
             self.batches += 1
+
+    def _resync(self) -> None:
+        """Tell every known office where the hub stands: each forwarder resends what follows."""
+        try:
+            positions = hubdb.positions(self.db)
+        except psycopg.Error as exc:
+            log.error("cannot read the offices' positions: %s", exc)
+            self._reconnect_db()
+            return
+        for position in positions:
+            position.resync = True
+            self.client.publish(self.topics.ack(position.office), json.dumps(position.ack()), qos=0)
 
     def _store(self, chunks: list[hubdb.Chunk], rejected: dict[str, int]) -> list[hubdb.Position] | None:
         """Store until it works (PostgreSQL may restart); None only when stopping."""

@@ -162,13 +162,16 @@ class Position:
     office: str
     seq: int
     dossiers: int
-    gap: bool = False
-    nonce: str | None = None
+    gap: bool = False  # a chunk arrived beyond a hole: resend from seq
+    nonce: str | None = None  # the hello this answers
+    resync: bool = False  # a hub process (re)started: resend from seq
 
     def ack(self) -> dict[str, Any]:
         body: dict[str, Any] = {"seq": self.seq, "dossiers": self.dossiers}
         if self.gap:
             body["gap"] = True
+        if self.resync:
+            body["resync"] = True
         if self.nonce:
             body["nonce"] = self.nonce
         return body

@@ -57,18 +57,20 @@ def test_a_forwarder_killed_mid_batch_resumes_without_loss(tmp_path, office_db, 
     command = [sys.executable, "-m", "motcua", "forward", "--config", str(config), "--data", str(db.parent),
                "--credentials", str(creds), "--log-level", "WARNING"]
     assert c.password not in " ".join(command)  # the secret is never on the command line
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = open(tmp_path / "forward.log", "ab")  # noqa: SIM115 - closed at the end of the test
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     wait_until(lambda: hub_rows(database, OFFICE)[3] >= 1000, 60, interval=0.02, what="first events at the hub")
     proc.send_signal(signal.SIGKILL)  # a power cut: no goodbye, chunks in flight
     proc.wait(10)
     stored = hub_rows(database, OFFICE)[3]
     assert 1000 <= stored < total, "killed too late to be mid-replay"
-    again = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    again = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     try:
         wait_until(lambda: hub_rows(database, OFFICE)[3] == total, 90, what="hub caught up after the restart")
     finally:
         again.terminate()
         again.wait(10)
+        log.close()
     with sqlite3.connect(db) as conn:
         local = dict(conn.execute("SELECT seq, id FROM events"))
     with psycopg.connect(database) as conn:
@@ -170,3 +172,44 @@ def test_the_big_screen_ranks_offices_live_in_chromium(tmp_path, office_db, offi
     assert positions == sorted(positions)  # in the hub's ranking order
     assert "Trực tiếp" in dom  # the live feed connected
     assert shot.stat().st_size > 20_000  # a picture, not a blank page (docs/img/province-board.png is one, looked at)
+
+
+def test_a_hub_killed_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_path, office_db, run_forwarder, database, cluster,
+                                                                      topics, credentials, postgres, hub_config):
+    db = office_db(6000)
+    with sqlite3.connect(db) as conn:
+        local = dict(conn.execute("SELECT seq, id FROM events"))
+        issued = conn.execute("SELECT count(*) FROM events WHERE type = 'TicketIssued'").fetchone()[0]
+    creds = tmp_path / "hub.credentials"
+    creds.write_text(f'username = "{credentials.hub.username}"\npassword = "{credentials.hub.password}"\n')
+    os.chmod(creds, 0o600)
+    conf = tmp_path / "hub.toml"
+    conf.write_text(f'[hub]\ndatabase = "{database}"\nbrokers = {json.dumps(cluster.mqtt_urls)}\ncredentials = "{creds}"\n'
+                    f'client_id = "{hub_config.client_id}"\ntopic_root = "{topics.root}"\n', encoding="utf-8")
+    command = [sys.executable, "-m", "motcua", "hub", "--config", str(conf), "--no-http", "--log-level", "WARNING"]
+    env = {**os.environ, "PGPASSWORD": postgres.password}
+    log = open(tmp_path / "hub.log", "ab")  # noqa: SIM115 - closed at the end of the test
+    hub = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+    def tables_exist() -> bool:
+        with psycopg.connect(database) as conn:
+            return conn.execute("SELECT to_regclass('offices') IS NOT NULL").fetchone()[0]
+
+    try:
+        wait_until(tables_exist, 60, what="the hub created its tables")
+        run_forwarder(db)
+        wait_until(lambda: hub_rows(database, OFFICE)[3] >= 500, 60, interval=0.02, what="first events at the hub")
+        hub.send_signal(signal.SIGKILL)  # between a commit and its MQTT acks, or inside a transaction
+        hub.wait(10)
+        assert hub_rows(database, OFFICE)[3] < len(local), "killed too late to be mid-stream"
+        hub = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        wait_until(lambda: hub_rows(database, OFFICE)[3] == len(local), 120, what="hub caught up after its restart")
+        with psycopg.connect(database) as conn:
+            stored = dict(conn.execute("SELECT seq, id FROM events WHERE office = %s", [OFFICE]).fetchall())
+            wait_until(lambda: conn.execute("SELECT COALESCE(sum(issued), 0) FROM daily_stats WHERE office = %s",
+                                            [OFFICE]).fetchone()[0] == issued and conn.commit() is None, 30, what="aggregates")
+        assert stored == local
+    finally:
+        hub.terminate()
+        hub.wait(20)
+        log.close()
