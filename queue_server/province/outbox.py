@@ -17,7 +17,7 @@ from typing import Any
 from queue_server.config import OfficeConfig
 from queue_server.dossiers import db as dossier_db
 from queue_server.province.export import province_dossier, province_event
-from queue_server.store import migrate_component, open_reader, read_events
+from queue_server.store import migrate_component, open_reader, read_events, write_transaction
 
 COMPONENT = "province"
 
@@ -25,22 +25,39 @@ _LOG_CHANGE = (
     "BEGIN DELETE FROM province_dossier_changes WHERE code = NEW.code; "
     "INSERT INTO province_dossier_changes (code) VALUES (NEW.code); END"
 )
+TRIGGERS = {
+    "province_dossier_inserted": f"CREATE TRIGGER IF NOT EXISTS province_dossier_inserted AFTER INSERT ON dossiers {_LOG_CHANGE}",
+    "province_dossier_updated": f"CREATE TRIGGER IF NOT EXISTS province_dossier_updated AFTER UPDATE ON dossiers {_LOG_CHANGE}",
+}
+# Every dossier gets a (new) change number: the hub takes any change newer than the one it holds.
+RESEED = [
+    "DELETE FROM province_dossier_changes",
+    "INSERT INTO province_dossier_changes (code) SELECT code FROM dossiers ORDER BY synced_at, code",
+]
 MIGRATIONS: list[list[str]] = [
     [
         # AUTOINCREMENT: a change number is never reused, even after its row was replaced.
         "CREATE TABLE province_dossier_changes (change INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL UNIQUE)",
-        f"CREATE TRIGGER province_dossier_inserted AFTER INSERT ON dossiers {_LOG_CHANGE}",
-        f"CREATE TRIGGER province_dossier_updated AFTER UPDATE ON dossiers {_LOG_CHANGE}",
-        "INSERT INTO province_dossier_changes (code) SELECT code FROM dossiers ORDER BY synced_at, code",
+        *TRIGGERS.values(),
+        RESEED[1],
     ],
 ]
 
 
 def migrate(path: str | Path) -> None:
-    """Create the dossier change log (after the dossier tables it watches)."""
+    """Create the dossier change log (after the dossier tables it watches); put back lost triggers.
+
+    A table rebuild in a later dossiers migration (sqlite-utils' transform) would drop the
+    triggers silently; then every dossier is logged again, so nothing changed meanwhile is missed.
+    """
     db = dossier_db.connect(path)
     try:
         migrate_component(db, COMPONENT, MIGRATIONS)
+        present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        if not set(TRIGGERS) <= present:
+            with write_transaction(db):
+                for statement in [*TRIGGERS.values(), *RESEED]:
+                    db.execute(statement)
     finally:
         db.close()
 
@@ -50,9 +67,10 @@ def ensure_migrated(path: str | Path) -> bool:
     reader = open_reader(path)
     try:
         row = reader.execute("SELECT value FROM meta WHERE key = ?", [f"schema_version.{COMPONENT}"]).fetchone()
+        triggers = {r[0] for r in reader.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     finally:
         reader.close()
-    if row and int(row[0]) >= len(MIGRATIONS):
+    if row and int(row[0]) >= len(MIGRATIONS) and set(TRIGGERS) <= triggers:
         return True
     try:
         migrate(path)

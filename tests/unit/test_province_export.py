@@ -96,3 +96,37 @@ def test_the_commented_province_block_of_the_example_office_is_valid_once_uncomm
     lines = [re.sub(r"^# ?", "", line) for line in block.splitlines() if re.match(r"# ?(\[province\]|[a-z_]+ = )", line)]
     link = _province(tomllib.loads("\n".join(lines))["province"])
     assert len(link.brokers) == 3 and link.hub_url == "http://hub.tinh.example:8090" and link.lookup_timeout_seconds == 3
+
+
+def test_the_dossier_change_log_survives_a_rebuilt_dossiers_table(tmp_path, config):
+    from datetime import UTC, datetime
+
+    from queue_server.dossiers import db as dossier_db
+    from queue_server.dossiers.sync import apply_updates
+    from queue_server.province.outbox import OfficeLog, ensure_migrated
+    from queue_server.store import Store
+
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    item = {"code": "HS-2026-000123", "updated_at": "2026-11-23T09:00:00+07:00", "status": "processing",
+            "status_at": "2026-11-23T09:00:00+07:00", "received_at": "2026-11-22T08:00:00+07:00",
+            "procedure": {"code": "1.001193", "name": "Đăng ký khai sinh"},
+            "applicant": {"name": "Trần Thị Bình", "phone": "0987654321"}}
+    Store.in_dir(tmp_path, config.id).close()
+    path = tmp_path / "motcua.db"
+    db = dossier_db.connect(path)
+    assert ensure_migrated(path)
+    assert apply_updates(db, [item], "src", now, config.tz).accepted == 1
+    log = OfficeLog(path, config)
+    first = log.dossiers_after(0, 10)
+    assert [d["code"] for d in first] == ["HS-2026-000123"] and first[0]["applicant"] == "Trần T. B."
+    assert "phone" not in first[0] and "0987654321" not in str(first[0])
+    # A later migration rebuilds the table (sqlite-utils transform drops its triggers): the log is put back.
+    db.table("dossiers").transform(types={"late": int})
+    assert not db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()  # the rebuild dropped them
+    later = {**item, "updated_at": "2026-11-23T10:00:00+07:00", "status": "result_ready", "status_at": "2026-11-23T10:00:00+07:00"}
+    assert apply_updates(db, [later], "src", now, config.tz).accepted == 1
+    assert ensure_migrated(path)
+    again = log.dossiers_after(first[0]["change"], 10)
+    assert [(d["code"], d["status"]) for d in again] == [("HS-2026-000123", "result_ready")]
+    log.close()
+    db.close()
