@@ -208,14 +208,15 @@ def week_offline(workdir: Path, pg: LocalPostgres, cluster: LocalCluster, creds:
     fw = forwarder()
     wait_until(lambda: position() >= WEEK_EVENTS * 0.55, 300, 0.02, "over half of the week at the hub")
     restart_at = position()
+    stopped = time.monotonic()
     cluster.stop()
     stop.set()  # the kiosk stops so that "caught up" has a fixed target
     kiosk.join(10)
     back = cluster.restart()
-    back_at = time.monotonic()
     with sqlite3.connect(db) as conn:
         last = conn.execute("SELECT max(seq) FROM events").fetchone()[0]
     caught_up = wait_until(lambda: position() >= last, 300, 0.1, "hub caught up after the cluster restart")
+    since_stop = time.monotonic() - stopped
     total_time = time.monotonic() - start
     fw.terminate()
     qs.terminate()
@@ -233,7 +234,8 @@ def week_offline(workdir: Path, pg: LocalPostgres, cluster: LocalCluster, creds:
             "ticket_ms_before": summary(before) if before else None, "ticket_ms_during": summary(during) if during else None,
             "power_cut_at": cut_at, "cluster_restart_at": restart_at, "cluster_back_seconds": round(back, 1),
             "caught_up_after_cluster_back_seconds": round(caught_up, 1), "replay_seconds": round(total_time, 1),
-            "missing": missing, "duplicates": duplicates, "hub_rows": len(hub), "catch_up_since_back": round(time.monotonic() - back_at, 1)}
+            "caught_up_after_cluster_stop_seconds": round(since_stop, 1),
+            "missing": missing, "duplicates": duplicates, "hub_rows": len(hub)}
 
 
 def main() -> None:
@@ -282,7 +284,8 @@ def main() -> None:
         f"| office's ticket.issue p50 / p99, during the replay (forwarder reading at full speed) | {ms(b['ticket_ms_during'])} |\n"
         f"| power cut (kill -9 forwarder and queue server) at hub position | {b['power_cut_at']:,} |\n"
         f"| full cluster restart at hub position; nodes back after | {b['cluster_restart_at']:,}; {b['cluster_back_seconds']} s |\n"
-        f"| **hub caught up after the cluster was back** | **{b['caught_up_after_cluster_back_seconds']} s** |\n"
+        f"| **hub caught up after the cluster was back** (all nodes healthy) | **{b['caught_up_after_cluster_back_seconds']} s** |\n"
+        f"| hub caught up after the cluster was stopped (stop, restart, replay) | {b['caught_up_after_cluster_stop_seconds']} s |\n"
         f"| **missing / duplicate rows at the hub** | **{b['missing']} / {b['duplicates']}** |\n"
     )
     (RESULTS / "province.md").write_text(md)

@@ -10,7 +10,6 @@ rejection reason (those need the second factor, which only the office can check)
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from queue_server.config import OfficeConfig
@@ -62,7 +61,3 @@ def province_dossier(dossier: Dossier, change: int, config: OfficeConfig) -> dic
         # Lateness of a decided dossier is fixed at its decision; an open one is judged at the hub, live.
         "late": dossier.is_late(finished, config.tz) if finished else None,
     }
-
-
-def parse_time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None

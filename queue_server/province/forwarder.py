@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -59,7 +59,6 @@ class ForwarderStats:
     resends: int = 0
     connects: int = 0
     hub_seq: int | None = None
-    errors: list[str] = field(default_factory=list)
 
 
 def next_broker(client: mqtt.Client, brokers: list[BrokerURL], index: int) -> int:
