@@ -14,6 +14,9 @@ APT_DEMO_PACKAGES=(mosquitto)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Province tests and benchmark: a 3-node NATS cluster, a throwaway PostgreSQL, the big screen in chromium.
+APT_TEST_PACKAGES+=(nats-server postgresql-15 chromium)
+
 need_python() {
   if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     say "Python 3.11 or newer is required (found: $($PY --version 2>&1 || echo none))"

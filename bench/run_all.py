@@ -12,6 +12,7 @@ BENCHES = {
     "core": "bench_core.py",
     "brokers": "bench_brokers.py",
     "procedure_search": "bench_procedure_search.py",
+    "province": "bench_province.py",
     "dossier_lookup": "bench_dossier_lookup.py",
     "live_push": "bench_live_push.py",
     "ticket_print": "bench_ticket_print.py",

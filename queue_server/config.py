@@ -196,6 +196,22 @@ def _default_vote_reasons() -> dict[str, VoteReason]:
 
 
 @dataclass(frozen=True)
+class ProvinceLink:
+    """How this office reaches the province ([province]; docs/province.md). Empty: a stand-alone office.
+
+    `brokers`: the central cluster's MQTT listeners (mqtt://host:port, no password: the
+    forwarder's credential comes from `credentials` or the environment). `hub_url`: where a
+    dossier lookup that finds nothing here asks next.
+    """
+
+    brokers: tuple[str, ...] = ()
+    topic_root: str = "motcua-province"
+    credentials: str | None = None
+    hub_url: str | None = None
+    lookup_timeout_seconds: float = 3.0
+
+
+@dataclass(frozen=True)
 class OfficeConfig:
     id: str
     name: str
@@ -209,6 +225,7 @@ class OfficeConfig:
     issue_outside_hours: bool = False
     rules: CallingRules = field(default_factory=CallingRules)
     priority_groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PRIORITY_GROUPS))
+    province: ProvinceLink = field(default_factory=ProvinceLink)
     dossier_lookup: DossierLookup = field(default_factory=DossierLookup)
     issuing: IssuingLimits = field(default_factory=IssuingLimits)
     counter_vote_minutes: int = 5  # a rating device may vote for its counter's last ticket this long after it finished
@@ -308,6 +325,7 @@ def parse(raw: dict[str, Any]) -> OfficeConfig:
         devices=devices,
         rules=_rules(raw.get("calling", {})),
         priority_groups=groups,
+        province=_province(raw.get("province", {})),
         dossier_lookup=_dossier_lookup(raw.get("dossier_lookup", {})),
         issuing=_issuing(raw.get("issuing", {})),
         counter_vote_minutes=_whole(raw.get("votes", {}), "counter_vote_minutes", 5, 1, 120, "votes"),
@@ -607,3 +625,33 @@ def _dossier_lookup(raw: Any) -> DossierLookup:
         max_verify_failures_per_day=number("max_verify_failures_per_day", 1, 100, whole=True),
         max_verify_failures_total=number("max_verify_failures_total", 1, 500, whole=True),
     )
+
+
+def _province(raw: Any) -> ProvinceLink:
+    if not isinstance(raw, dict):
+        raise ConfigError("[province]: must be a table")
+    known = ("brokers", "topic_root", "credentials", "hub_url", "lookup_timeout_seconds")
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"province.{key}: unknown key (known: {', '.join(known)})")
+    brokers = raw.get("brokers", [])
+    if not isinstance(brokers, list) or not all(isinstance(b, str) and b.strip() for b in brokers):
+        raise ConfigError('province.brokers: must be a list like ["mqtt://nats-1.example:1883", ...]')
+    for b in brokers:
+        if "@" in b:
+            # A password in the office file would be readable by everything that reads the file.
+            raise ConfigError(f"province.brokers: {b!r} carries a user name; put the credential in province.credentials")
+    root = raw.get("topic_root", "motcua-province")
+    if not isinstance(root, str) or not re.fullmatch(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*", root):
+        raise ConfigError("province.topic_root: letters, digits, '-', '_' and '/' between levels")
+    hub_url = raw.get("hub_url")
+    if hub_url is not None and (not isinstance(hub_url, str) or not re.match(r"https?://[^/\s]+", hub_url)):
+        raise ConfigError(f"province.hub_url: must be an http:// or https:// address, got {hub_url!r}")
+    credentials = raw.get("credentials")
+    if credentials is not None and (not isinstance(credentials, str) or not credentials.strip()):
+        raise ConfigError("province.credentials: must be the path of the forwarder's credential file")
+    timeout = raw.get("lookup_timeout_seconds", 3.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0.1 <= timeout <= 30:
+        raise ConfigError("province.lookup_timeout_seconds: must be a number of seconds from 0.1 to 30")
+    return ProvinceLink(brokers=tuple(b.strip() for b in brokers), topic_root=root, credentials=credentials,
+                        hub_url=hub_url.rstrip("/") if hub_url else None, lookup_timeout_seconds=float(timeout))

@@ -115,6 +115,10 @@ class QueueServer:
         """Open the store, start the broker and the MQTT link, serve HTTP; returns when ready."""
         self.store = Store.in_dir(self.options.data_dir, self.config.id)
         self.store.forget_old_requests(self.clock.now())
+        # The dossier change log the province forwarder reads is kept by triggers in the office database.
+        from queue_server.province.outbox import migrate as keep_dossier_change_log
+
+        keep_dossier_change_log(self.store.path)
         self.office = Office(self.config, self.store, self.clock)
         self._refresh_snapshot()
         self.hub.publish(self.office.retained_state())  # pages get state even before the broker is up

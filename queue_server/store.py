@@ -176,6 +176,18 @@ def open_connection(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def open_reader(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection (the province forwarder's): it can never take the write lock.
+
+    In WAL mode readers and the writer do not block each other; each query is its own short
+    read transaction, so a reader never holds back checkpoints for long.
+    """
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
 class Store:
     """The office database. One writer (the server's worker thread) at a time."""
 

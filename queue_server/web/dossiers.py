@@ -71,6 +71,14 @@ def _limited_lookup(raw_code: object, verify: object | None) -> Response:
         client = _client(code)
         answer = lookup(get_db(), ctx.config, code, ctx.clock.now(), verify, client)
     except LookupRefused as exc:
+        if exc.code == "not_found" and ctx.config.province.hub_url:
+            # Citizens may hand a dossier in at any centre of the province: ask the hub (docs/province.md).
+            from queue_server.province.lookup import province_fallback
+
+            try:
+                return private(json_response(province_fallback(ctx.config.province, raw_code)))
+            except LookupRefused as elsewhere:
+                exc = elsewhere
         if exc.code in ("not_found", "bad_code"):
             _limiters().lookup.charge(client_addr, ctx.config.dossier_lookup.not_found_cost - 1)  # guesses mostly miss
         return _refused(exc)
