@@ -97,11 +97,11 @@ def _server_options(data_dir: str, broker: Any, mqtt_listen: str, http_listen: s
 
 
 def _run_server(config: Any, options: Any, log_level: str, on_ready: Callable[[Any], None] | None = None) -> None:
-    from queue_server.server import QueueServer
+    from queue_server.bootstrap import bootstrap
     from queue_server.store import StoreError
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    qs = QueueServer(config, options)
+    qs = bootstrap(config, options, start=False)
     try:
         qs.start()
     except (StoreError, OSError, *_CREDENTIAL_ERRORS) as exc:

@@ -222,3 +222,45 @@ class MqttLink:
             device = self.topics.device_of(msg.topic, "status")
             if device is not None and device != p.SERVER_DEVICE_ID:
                 self.on_presence(device, msg.payload)
+
+
+class FakeLink:
+    """A broker link without a broker, for tests (queue_server/bootstrap.py): keeps what the server
+    publishes; `deliver()` hands the server a device's request as if it came over MQTT."""
+
+    def __init__(self, server: Any) -> None:
+        self.topics = server.topics
+        self.on_request, self.on_presence, self.on_connected = server._on_request, server._on_presence, server._on_connected
+        self.connected = threading.Event()
+        self.broker_error: str | None = None
+        self.problem: str | None = None
+        self.disconnects = self.recoveries = 0
+        self.published: list[tuple[str, bytes, bool]] = []
+        self._changed = threading.Condition()
+
+    @property
+    def healthy(self) -> bool:
+        return self.problem is None
+
+    def start(self) -> None:
+        self.connected.set()
+        self.on_connected()
+
+    def stop(self) -> None:
+        self.connected.clear()
+
+    def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> None:
+        with self._changed:
+            self.published.append((topic, payload.encode() if isinstance(payload, str) else payload, retain))
+            self._changed.notify_all()
+
+    def deliver(self, device: str, payload: bytes) -> None:
+        self.on_request(device, payload)
+
+    def wait_for(self, topic: str, timeout: float = 5.0) -> bytes:
+        """The first payload published on `topic` (waits for it)."""
+        with self._changed:
+            found = self._changed.wait_for(lambda: next((pl for t, pl, _ in self.published if t == topic), None), timeout)
+        if found is None:
+            raise TimeoutError(f"nothing was published on {topic}")
+        return found

@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,12 @@ class ServerOptions:
 
 
 class QueueServer:
-    def __init__(self, config: OfficeConfig, options: ServerOptions, clock: Clock | None = None) -> None:
+    def __init__(self, config: OfficeConfig, options: ServerOptions, clock: Clock | None = None,
+                 link_factory: Callable[[QueueServer], Any] | None = None) -> None:
         self.seed_config = config  # the TOML file; the office may have changed it at run time since
         self.options = options
         self.clock = clock or SystemClock()
+        self.link_factory = link_factory or QueueServer._mqtt_link  # tests hand in a FakeLink (queue_server/bootstrap.py)
         self.topics = p.Topics(config.id, config.topic_prefix)
         self.hub = LiveHub(self.topics.base)  # what browsers follow (queue_server/web/stream.py)
         self.inbox: queue.Queue[inbox.Message] = queue.Queue()
@@ -122,8 +125,7 @@ class QueueServer:
         self.office = Office(self.config, self.store, self.clock)
         self._refresh_snapshot()
         self.hub.publish(self.office.retained_state())  # pages get state even before the broker is up
-        self.link = MqttLink(self.topics, self._server_login(), on_request=self._on_request, on_presence=self._on_presence,
-                             on_connected=self._on_connected, probe_interval=self.options.probe_interval)
+        self.link = self.link_factory(self)
         self.link.start()
         url = self.broker_url
         if self.options.http_listen:
@@ -157,6 +159,10 @@ class QueueServer:
             pass
 
     # --- MQTT (the connection itself is queue_server/mqtt_link.py) ----------------------------
+
+    def _mqtt_link(self) -> MqttLink:
+        return MqttLink(self.topics, self._server_login(), on_request=self._on_request, on_presence=self._on_presence,
+                        on_connected=self._on_connected, probe_interval=self.options.probe_interval)
 
     def _server_login(self) -> BrokerURL:
         """The server's own broker login; starts the broker first when the server runs one."""

@@ -279,15 +279,15 @@ def simulate_office(config: OfficeConfig, profile: Profile, first_day: date, day
                     http_listen: tuple[str, int] | None = None, log: Callable[[str], None] | None = None) -> SimStats:
     """Run an in-process queue server on a FakeClock and drive it with `days` simulated days."""
     from motcua.clock import FakeClock
+    from queue_server.bootstrap import bootstrap
     from queue_server.credentials import SECRETS_FILE
-    from queue_server.server import QueueServer, ServerOptions
+    from queue_server.server import ServerOptions
 
     spans = config.hours.get(first_day.weekday(), ()) or ((time(7), time(17)),)
     clock = FakeClock(datetime.combine(first_day, spans[0][0], config.tz) - timedelta(minutes=10))
     options = ServerOptions(data_dir=data_dir, broker=broker, mqtt_listen=mqtt_listen or ("127.0.0.1", _free_port()),
                             http_listen=http_listen)
-    server = QueueServer(config, options, clock=clock)
-    server.start()
+    server = bootstrap(config, options, clock=clock)
     try:
         last = server.store.last_seq and server.store.events_after(server.store.last_seq - 1, 1)
         if last and datetime.fromisoformat(last[0].at) > clock.now():
