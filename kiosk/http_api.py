@@ -38,16 +38,16 @@ class HttpApi:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None,
-              timeout: float | None = None) -> HttpReply:
+              timeout: float | None = None, headers: dict[str, str] | None = None) -> HttpReply:
         url = self.base + path + ("?" + urllib.parse.urlencode(query) if query else "")
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method, headers={"Accept": "application/json"})
+        req = urllib.request.Request(url, data=data, method=method, headers={"Accept": "application/json", **(headers or {})})
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(req, timeout=timeout or self.timeout) as resp:
                 return HttpReply(resp.status, self._decode(resp.read(MAX_BODY + 1)), dict(resp.headers))
-        except urllib.error.HTTPError as err:  # 4xx/5xx still carry the server's JSON answer
+        except urllib.error.HTTPError as err:  # 304 and 4xx/5xx: the status, and the server's JSON answer if any
             with err:
                 return HttpReply(err.code, self._decode(err.read(MAX_BODY + 1)), dict(err.headers or {}))
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
@@ -68,9 +68,9 @@ class HttpApi:
     def procedure(self, code: str) -> HttpReply:
         return self._call("GET", "/api/procedures/" + urllib.parse.quote(code, safe=""))
 
-    def export_procedures(self, revision: int | None) -> HttpReply:
-        """The whole active catalogue with its revision, for the kiosk's offline copy."""
-        return self._call("GET", "/api/procedures/export", {"since": revision} if revision is not None else None, timeout=15)
+    def export_procedures(self, etag: str | None) -> HttpReply:
+        """The whole active catalogue with its revision, for the kiosk's offline copy; 304 when `etag` is current."""
+        return self._call("GET", "/api/procedures/export", timeout=15, headers={"If-None-Match": etag} if etag else None)
 
     def dossier(self, code: str, verify: str | None = None) -> HttpReply:
         # POST keeps the code and the digits out of the server's access log (docs/dossiers.md).

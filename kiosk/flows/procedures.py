@@ -45,16 +45,12 @@ class SearchAnswer:
 
 
 def _notice_of(body: dict[str, Any]) -> Notice | None:
-    """The server's explanation, whichever of its shapes: {"message", "message_en"} or a text."""
-    for key in ("notice", "message", "not_handled", "hint"):
-        value = body.get(key)
-        if isinstance(value, str) and value.strip():
-            return Notice(value, str(body.get(f"{key}_en") or ""))
-        if isinstance(value, dict):
-            text = value.get("message") or value.get("text") or value.get("vi")
-            if isinstance(text, str) and text.strip():
-                return Notice(text, str(value.get("message_en") or value.get("text_en") or value.get("en") or ""))
-    return None
+    """The server's words for an answer that is not a plain list: "handled elsewhere" (where to go),
+    "not found" (the query is recorded for the administrator), "empty catalogue" (how to import one)."""
+    parts = [(body.get(k), body.get(f"{k}_en")) for k in ("message", "hint")]
+    vi = "\n".join(v for v, _ in parts if isinstance(v, str) and v.strip())
+    en = "\n".join(e for _, e in parts if isinstance(e, str) and e.strip())
+    return Notice(vi, en) if vi else None
 
 
 class ProcedureCache:
@@ -63,6 +59,7 @@ class ProcedureCache:
     def __init__(self, state_dir: Path) -> None:
         self.path = Path(state_dir) / "procedures.json"
         self.revision: int | None = None
+        self.etag: str | None = None
         self.procedures: list[dict[str, Any]] = []
         self._folded: list[tuple[set[str], dict[str, Any]]] = []
         self._load()
@@ -70,14 +67,15 @@ class ProcedureCache:
     def _load(self) -> None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            self._set(data.get("revision"), data.get("procedures") or [])
+            self._set(data.get("revision"), data.get("procedures") or [], data.get("etag"))
         except FileNotFoundError:
             return
         except (ValueError, AttributeError) as exc:
             log.warning("procedure copy %s unreadable (%s): waiting for a fresh one", self.path, exc)
 
-    def _set(self, revision: Any, procedures: list[Any]) -> None:
+    def _set(self, revision: Any, procedures: list[Any], etag: Any = None) -> None:
         self.revision = revision if isinstance(revision, int) else None
+        self.etag = etag if isinstance(etag, str) else None
         self.procedures = [p for p in procedures if isinstance(p, dict) and isinstance(p.get("code"), str) and p.get("active", True)]
         self._folded = []
         for proc in self.procedures:
@@ -85,20 +83,20 @@ class ProcedureCache:
             self._folded.append((set(fold_words(f"{proc.get('name', '')} {proc.get('field', '')} {docs}")), proc))
 
     def refresh(self, http: HttpApi) -> bool:
-        """Fetch the catalogue if its revision changed; True when the copy was replaced."""
-        reply = http.export_procedures(self.revision)
+        """Fetch the catalogue unless the server says (304, by ETag) the copy is current; True when replaced."""
+        reply = http.export_procedures(self.etag if self.procedures else None)
         if reply.status == 304 or not reply.ok or not isinstance(reply.body, dict):
-            if not reply.ok and reply.status != 304:
+            if reply.status != 304 and not reply.ok:
                 log.info("procedure export answered %s: keeping the copy of revision %s", reply.status, self.revision)
             return False
         procedures = reply.body.get("procedures")
-        revision = reply.body.get("revision")
-        if not isinstance(procedures, list) or (revision == self.revision and self.procedures):
+        if not isinstance(procedures, list):
             return False
-        self._set(revision, procedures)
+        self._set(reply.body.get("revision"), procedures, reply.headers.get("ETag"))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"revision": self.revision, "procedures": self.procedures}, ensure_ascii=False), encoding="utf-8")
+        document = {"revision": self.revision, "etag": self.etag, "procedures": self.procedures}
+        tmp.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, self.path)
         return True
 
@@ -144,7 +142,7 @@ class ProcedureLookup:
             return SearchAnswer(text, self.cache.search(text), offline=True, empty_catalogue=not self.cache.procedures)
         body = reply.body if isinstance(reply.body, dict) else {}
         results = [r for r in body.get("results") or [] if isinstance(r, dict) and isinstance(r.get("code"), str)]
-        empty = bool(body.get("empty_catalogue") or body.get("catalogue_empty"))
+        empty = body.get("outcome") == "empty_catalogue"
         return SearchAnswer(text, results, _notice_of(body), empty_catalogue=empty)
 
     def detail(self, code: str) -> tuple[dict[str, Any] | None, bool]:

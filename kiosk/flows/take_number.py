@@ -102,21 +102,27 @@ class TakeNumber:
         self.printer = printer
         self.settings = settings
         self.reporter = reporter or PrinterReporter(link, settings.request_timeout)
-        self._lock = threading.Lock()  # one ticket request at a time: a stuck button cannot stack them
+        self._lock = threading.RLock()  # one ticket request at a time: a stuck button cannot stack them
 
     # --- issue ---------------------------------------------------------------------
 
     def prepare(self, service: str, priority_group: str | None) -> PendingIssue:
-        """The pending request for this choice: the unanswered one if it is the same choice, else a new id."""
+        """The pending request for this choice: the one on disk if it is the same choice (unanswered, or
+        answered and not yet printed: a stuck button gets the same ticket), else a new id."""
+        with self._lock:
+            return self._prepare(service, priority_group)
+
+    def _prepare(self, service: str, priority_group: str | None) -> PendingIssue:
         pending = self.store.load()
-        if pending and pending.reply is None and (pending.service, pending.priority_group) == (service, priority_group):
+        if pending and (pending.service, pending.priority_group) == (service, priority_group):
             return pending
         pending = PendingIssue(new_request_id(self.settings.device), service, priority_group)
         self.store.save(pending)  # on disk before it is sent: a crash after sending re-sends this id
         return pending
 
     def issue(self, service: str, priority_group: str | None = None) -> Issued:
-        return self.send(self.prepare(service, priority_group))
+        with self._lock:
+            return self.send(self.prepare(service, priority_group))
 
     def send(self, pending: PendingIssue) -> Issued:
         with self._lock:
@@ -165,7 +171,7 @@ class TakeNumber:
         if ticket is None:
             raise ValueError("nothing to print without an ok reply")
         try:
-            width = int(self.settings.printer.get("width_dots", 576))
+            width = getattr(self.printer, "width_dots", None) or int(self.settings.printer.get("width_dots", 576))
             image = render_ticket(ticket.raw, office_name or ticket.office_name, self.qr_text(ticket), width)
             self.printer.print_ticket(image)
         except PrinterError as exc:

@@ -79,7 +79,6 @@ class KioskApp(App):
         self.ballot_level: str | None = None
         self.rating_token: str | None = None  # entrance: the scanned ticket's vote token; counter mode: None
         self.watch = CounterWatch()
-        self.wedge: list[str] = []
         self.events: list[tuple[str, float]] = []  # (what, perf_counter) for the benchmarks
 
     @property
@@ -311,14 +310,15 @@ class KioskApp(App):
             log.exception("scanner stopped")
 
     def _wedge_text(self, window: Any, text: str) -> None:
-        # A keyboard-wedge scanner types into the window: collect until Enter.
-        if len(self.wedge) < 400:
-            self.wedge.append(text)
+        # A keyboard-wedge scanner types into the window; its backend (scanning "wedge") splits the lines.
+        feed = getattr(self.kiosk.scanner, "feed", None)
+        if feed is not None:
+            feed(text)
 
     def _wedge_key(self, window: Any, key: int, *args: Any) -> bool:
-        if key in (13, 271) and self.wedge:
-            code, self.wedge = "".join(self.wedge), []
-            self.on_scan(code)
+        feed = getattr(self.kiosk.scanner, "feed", None)
+        if key in (13, 271) and feed is not None:  # Enter, keypad Enter
+            feed("\n")
             return True
         return False
 

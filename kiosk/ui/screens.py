@@ -50,8 +50,8 @@ class ServicesScreen(KioskScreen):
                 button = BigButton(text=f"[b]{name}[/b]\n{_small(line)}", key=service.code)
                 button.bind(on_release=lambda b: app().choose_service(b.key))
             else:
-                reason = service.closed_reason or a.tr("kiosk.services.closed_reason")
-                button = BigButton(text=f"[b]{name}[/b]\n{_small(a.tr('kiosk.services.closed') + ': ' + reason)}",
+                line = a.tr("kiosk.services.closed") + (f": {service.closed_reason}" if service.closed_reason else "")
+                button = BigButton(text=f"[b]{name}[/b]\n{_small(line)}",
                                    key=service.code, bg=T.CLOSED, fg=T.CLOSED_TEXT, disabled=True)
             grid.add_widget(button)
         if not a.kiosk.link.office.services:
@@ -255,7 +255,7 @@ class ProceduresScreen(KioskScreen):
             self.ids.results.add_widget(button)
 
     def on_leave(self, *args: object) -> None:
-        if self.manager and self.manager.current == "home":
+        if self.manager and self.manager.current != "procedure":  # the next citizen starts with an empty search
             self.query, self.answer, self.field_name = "", None, None
 
 
@@ -313,7 +313,7 @@ class DossierScreen(KioskScreen):
         self.problem = problem.text(app().lang)
 
     def on_leave(self, *args: object) -> None:
-        if self.manager and self.manager.current == "home":
+        if self.manager and self.manager.current not in ("dossier_result", "verify"):  # nobody sees the last code
             self.code, self.problem = "", ""
 
 

@@ -15,12 +15,13 @@ from kivy.uix.screenmanager import Screen
 from kiosk.ui import theme as T
 
 LAYOUTS = {
-    "letters": ["1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM", ["space"]],
-    "code": ["1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM-.", []],
+    # Procedure names need no digits; four rows leave room for the results on an 800x480 screen.
+    "letters": ["QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM", ["space"]],
+    "code": ["1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM-."],
     "digits": ["123", "456", "789", ["backspace", "0", "clear"]],
 }
-# Extra keys at the end of the third and fourth rows of the letter layouts.
-ROW_TAIL = {2: "backspace", 3: "clear"}
+# Extra keys at the end of rows of the letter layouts: delete one, clear all.
+ROW_TAIL = {"letters": {1: "backspace", 2: "clear"}, "code": {2: "backspace", 3: "clear"}, "digits": {}}
 
 
 class BigButton(Button):
@@ -63,8 +64,8 @@ class OnScreenKeyboard(BoxLayout):
         self.clear_widgets()
         for index, row in enumerate(LAYOUTS[self.layout]):
             keys = list(row)
-            if self.layout != "digits" and index in ROW_TAIL:
-                keys.append(ROW_TAIL[index])
+            if index in ROW_TAIL[self.layout]:
+                keys.append(ROW_TAIL[self.layout][index])
             if not keys:
                 continue
             line = BoxLayout(spacing=self.spacing)
