@@ -2,8 +2,10 @@
 
 The request id is chosen and written down *before* the request is sent. A kiosk that crashes or
 times out re-sends that same id, and the server answers with the same ticket (promise 2): the
-citizen gets one number, never two. The file is replaced atomically and fsynced, so a power cut
-leaves either the old record or the new one.
+citizen gets one number, never two. The file is replaced atomically (a crash of the process leaves
+the old record or the new one, the page cache keeps it); the fsync that makes it survive a power
+cut runs alongside the request (`sync()`), because under disk load it can take longer than the
+whole round trip and the number must not wait for it.
 """
 
 from __future__ import annotations
@@ -57,14 +59,28 @@ class PendingStore:
             self.clear()
             return None
 
-    def save(self, pending: PendingIssue) -> None:
+    def save(self, pending: PendingIssue, sync: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(asdict(pending), f, ensure_ascii=False)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, self.path)
+        if sync:
+            _fsync_dir(self.path.parent)
+
+    def sync(self) -> None:
+        """Make the saved record survive a power cut (file, then the directory entry of the rename)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         _fsync_dir(self.path.parent)
 
     def clear(self) -> None:

@@ -117,7 +117,8 @@ class TakeNumber:
         if pending and (pending.service, pending.priority_group) == (service, priority_group):
             return pending
         pending = PendingIssue(new_request_id(self.settings.device), service, priority_group)
-        self.store.save(pending)  # on disk before it is sent: a crash after sending re-sends this id
+        self.store.save(pending, sync=False)  # in the file before it is sent: a crash after sending re-sends this id
+        threading.Thread(target=self.store.sync, name="pending-fsync", daemon=True).start()  # alongside the request
         return pending
 
     def issue(self, service: str, priority_group: str | None = None) -> Issued:
@@ -138,8 +139,8 @@ class TakeNumber:
             if not reply.get("ok"):
                 self.store.clear()
                 return Issued(problem=refused(reply), request_id=pending.request_id, round_trip_ms=rtt)
+            # Kept in memory only: after a crash, re-sending the id gets this same reply from the server.
             pending.reply = reply
-            self.store.save(pending)
             return Issued(read_ticket(reply), request_id=pending.request_id, round_trip_ms=rtt)
 
     def resume(self) -> Issued | None:

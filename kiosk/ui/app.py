@@ -21,7 +21,6 @@ from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.screenmanager import NoTransition
 
 from kiosk.bootstrap import Kiosk
 from kiosk.flows import dossiers as dossier_flow
@@ -31,6 +30,7 @@ from kiosk.flows.voting import Ballot, CounterWatch, submit_counter_vote, submit
 from kiosk.ui import screens as s
 from kiosk.ui import theme as T
 from kiosk.ui.boot import font_files
+from kiosk.ui.widgets import InstantTransition
 from motcua import i18n
 from motcua import protocol as p
 from motcua.systemd import Notifier
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 KV_FILE = Path(__file__).with_name("screens.kv")
 PRINTER_POLL_SECONDS = 30
+WAITING_AFTER = 0.3  # seconds without a reply before the ticket screen says "getting your number"
 CACHE_REFRESH_SECONDS = 300
 SCREENS = {
     "home": s.HomeScreen, "services": s.ServicesScreen, "priority": s.PriorityScreen, "ticket": s.TicketScreen,
@@ -69,7 +70,7 @@ class KioskApp(App):
         self.mode = kiosk.settings.mode
         self.lang = kiosk.settings.language
         self.on_ready = on_ready
-        self.title = "Một Cửa QMS"
+        self.title = i18n.text("kiosk.home.title")
         self.notifier = Notifier()
         self.pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="kiosk-flow")
         self.last_touch = time.monotonic()
@@ -79,7 +80,10 @@ class KioskApp(App):
         self.ballot_level: str | None = None
         self.rating_token: str | None = None  # entrance: the scanned ticket's vote token; counter mode: None
         self.watch = CounterWatch()
+        self.in_flight = False  # a ticket request is on its way
+        self._waiting_event: Any = None  # the "please wait" shown if its answer is slow
         self.events: list[tuple[str, float]] = []  # (what, perf_counter) for the benchmarks
+        self.measure_frames = False  # benchmarks: wait for each timed frame to be drawn
 
     @property
     def home_screen(self) -> str:
@@ -93,7 +97,7 @@ class KioskApp(App):
         Builder.load_file(str(KV_FILE))
         root = KioskRoot()
         sm = root.ids.sm
-        sm.transition = NoTransition()
+        sm.transition = InstantTransition()
         for name, cls in SCREENS.items():
             if self.mode == "counter" and name in ENTRANCE_ONLY:
                 continue
@@ -208,6 +212,15 @@ class KioskApp(App):
 
         Window.bind(on_flip=flipped)
 
+    def _frame_done(self) -> float:
+        """When the frame just flipped is really drawn: a software renderer (Xvfb) finishes it after the
+        flip returns, so the benchmark waits for it (glFinish) to time the number honestly."""
+        if self.measure_frames:
+            from kivy.graphics.opengl import glFinish
+
+            glFinish()
+        return time.perf_counter()
+
     def show_problem(self, problem: Problem, back_to: str | None = None) -> None:
         self.screen("message").show(problem, back_to or self.home_screen)
         self.go("message")
@@ -232,26 +245,41 @@ class KioskApp(App):
             self.issue(service, None)
 
     def issue(self, service: str, group: str | None) -> None:
+        if self.in_flight:
+            return  # a second touch while the first is in flight: the same citizen, the same ticket
         self.choice = (service, group)
+        # The screen changes once, when the number is there: every frame drawn before it (a pressed
+        # button, a "please wait") delays the number on a slow screen. "Please wait" only if it is slow.
+        self._waiting_event = Clock.schedule_once(lambda dt: self._show_waiting(), WAITING_AFTER)
+        self._send_issue()
+
+    def _show_waiting(self) -> None:
         self.screen("ticket").waiting()
         self.go("ticket")
-        self.background(self.kiosk.take_number.issue, service, group, then=self._issued)
 
     def retry_ticket(self) -> None:
-        if self.choice is not None:
-            self.background(self.kiosk.take_number.issue, *self.choice, then=self._issued)
+        if self.choice is not None and not self.in_flight:
+            self._send_issue()
+
+    def _send_issue(self) -> None:
+        self.in_flight = True
+        self.background(self.kiosk.take_number.issue, *self.choice, then=self._issued)  # type: ignore[misc]
 
     def _issued(self, issued: Issued) -> None:
+        self.in_flight = False
+        if self._waiting_event is not None:
+            self._waiting_event.cancel()
+            self._waiting_event = None
         ticket_screen = self.screen("ticket")
         if issued.ticket is None and not issued.retryable:
             self.show_problem(issued.problem, back_to="services")  # type: ignore[arg-type]
             return
+        ticket_screen.show(issued)
         if self.sm.current != "ticket":
             self.go("ticket")
-        ticket_screen.show(issued)
         if issued.ticket is not None:
             self.events.append(("number_set", time.perf_counter()))
-            self.after_next_flip(lambda: self.events.append(("number_shown", time.perf_counter())))
+            self.after_next_flip(lambda: self.events.append(("number_shown", self._frame_done())))
             self.background(self.kiosk.take_number.print, issued, self.kiosk.link.office.name,
                             then=lambda printed: self._printed(issued, printed))
 
@@ -371,7 +399,7 @@ class KioskApp(App):
     def _link_changed(self, what: str) -> None:
         if what == "office":
             self.office_name = self.kiosk.link.office.name
-            if self.sm.current in ("services", "priority"):
+            if self.sm.current in ("services", "priority") and not self.in_flight:  # leaving it: no frame for it
                 self.sm.current_screen.refresh()
         elif what == "counter" and self.mode == "counter":
             state = self.kiosk.link.counter

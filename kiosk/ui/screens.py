@@ -36,26 +36,43 @@ class HomeScreen(KioskScreen):
 
 
 class ServicesScreen(KioskScreen):
+    """One button per field of work; queue updates change their words in place (no rebuild, no extra frame)."""
+
+    _layout_key: tuple[Any, ...] = ()
+
     def refresh(self) -> None:
         a = app()
+        services = a.kiosk.link.office.services
         grid = self.ids.grid
-        grid.clear_widgets()
-        for service in a.kiosk.link.office.services:
-            name = service.name_en if a.lang == "en" and service.name_en else service.name
-            if service.open:
-                if service.wait_minutes:
-                    line = a.tr("kiosk.services.waiting", count=service.waiting, minutes=service.wait_minutes)
-                else:
-                    line = a.tr("kiosk.services.waiting_now", count=service.waiting)
-                button = BigButton(text=f"[b]{name}[/b]\n{_small(line)}", key=service.code)
+        key = (tuple(s.code for s in services), a.lang, a.u)
+        if key != self._layout_key:
+            self._layout_key = key
+            grid.clear_widgets()
+            for service in services:
+                button = BigButton(key=service.code, feedback=False)
                 button.bind(on_release=lambda b: app().choose_service(b.key))
+                grid.add_widget(button)
+            if not services:
+                grid.add_widget(Label(text=a.tr("kiosk.services.none"), font_size=a.u * T.BODY))
+        buttons = {b.key: b for b in grid.children if isinstance(b, BigButton)}
+        for service in services:
+            self._show(buttons[service.code], service)
+
+    def _show(self, button: BigButton, service: Any) -> None:
+        a = app()
+        name = service.name_en if a.lang == "en" and service.name_en else service.name
+        if service.open:
+            if service.wait_minutes:
+                line = a.tr("kiosk.services.waiting", count=service.waiting, minutes=service.wait_minutes)
             else:
-                line = a.tr("kiosk.services.closed") + (f": {service.closed_reason}" if service.closed_reason else "")
-                button = BigButton(text=f"[b]{name}[/b]\n{_small(line)}",
-                                   key=service.code, bg=T.CLOSED, fg=T.CLOSED_TEXT, disabled=True)
-            grid.add_widget(button)
-        if not a.kiosk.link.office.services:
-            grid.add_widget(Label(text=a.tr("kiosk.services.none"), font_size=a.u * T.BODY))
+                line = a.tr("kiosk.services.waiting_now", count=service.waiting)
+        else:
+            line = a.tr("kiosk.services.closed") + (f": {service.closed_reason}" if service.closed_reason else "")
+        text = f"[b]{name}[/b]\n{_small(line)}"
+        if button.text != text:  # Kivy redraws only what changed; an unchanged text costs nothing
+            button.text = text
+        button.disabled = not service.open
+        button.bg, button.fg = (T.BUTTON, T.BUTTON_TEXT) if service.open else (T.CLOSED, T.CLOSED_TEXT)
 
 
 class PriorityScreen(KioskScreen):
@@ -69,7 +86,7 @@ class PriorityScreen(KioskScreen):
             if code == "general":
                 continue  # "other priority" is for counter staff to choose, not a button for citizens
             label = a.tr(f"kiosk.priority.group.{code}") if a.has_text(f"kiosk.priority.group.{code}") else name
-            button = BigButton(text=label, key=code, font_size=a.u * T.BODY)
+            button = BigButton(text=label, key=code, font_size=a.u * T.BODY, feedback=False)
             button.bind(on_release=lambda b: self.choose(b.key))
             grid.add_widget(button)
 

@@ -10,7 +10,7 @@ from kivy.app import App
 from kivy.properties import BooleanProperty, ListProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
-from kivy.uix.screenmanager import Screen
+from kivy.uix.screenmanager import NoTransition, Screen
 
 from kiosk.ui import theme as T
 
@@ -28,6 +28,17 @@ class BigButton(Button):
     bg = ListProperty(T.BUTTON)
     fg = ListProperty(T.BUTTON_TEXT)
     key = StringProperty("")  # what the button stands for (a service code, a reason): tests and the bench find it by this
+    feedback = BooleanProperty(True)  # light up while pressed; off where the answer itself comes at once
+
+    # Without feedback the state never changes: even an identical redraw of the pressed look costs a
+    # whole frame, which on a software-rendered screen delays the number by that much (bench/bench_kiosk.py).
+    def _do_press(self) -> None:
+        if self.feedback:
+            super()._do_press()
+
+    def _do_release(self, *args: object) -> None:
+        if self.feedback:
+            super()._do_release(*args)
 
 
 class KeyButton(BigButton):
@@ -47,6 +58,16 @@ class KioskScreen(Screen):
 
     def on_pre_enter(self, *args: object) -> None:
         self.refresh()
+
+
+class InstantTransition(NoTransition):
+    """The new screen replaces the old one before the next frame: Kivy's NoTransition still draws both
+    for one frame, twice the pixels on a software-rendered screen (the frame that shows the number)."""
+
+    def start(self, manager: object) -> None:
+        super().start(manager)
+        self._anim.cancel(self)
+        self._on_complete()
 
 
 class OnScreenKeyboard(BoxLayout):

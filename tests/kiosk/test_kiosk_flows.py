@@ -51,7 +51,7 @@ def test_take_a_number_shows_it_prints_it_with_the_ticket_qr_and_forgets_the_req
     assert issued.problem is None and issued.ticket is not None
     assert issued.ticket.number == "1001" and issued.ticket.service_name == "Tư pháp - Hộ tịch"
     assert issued.ticket.ahead == 0 and issued.round_trip_ms is not None
-    assert kiosk.take_number.store.load().reply["ok"] is True  # kept until printed
+    assert kiosk.take_number.store.load().request_id == issued.request_id  # kept until printed
     printed = kiosk.take_number.print(issued, "Bộ phận Một cửa")
     assert printed.ok
     assert kiosk.take_number.store.load() is None

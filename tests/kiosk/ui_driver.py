@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,122 +25,19 @@ from kiosk.ui import boot  # noqa: E402 - Kivy is prepared before anything impor
 
 boot.prepare(Path(ARGS["state_dir"]), size=tuple(ARGS["size"]), fullscreen=False)
 
-from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
-from kivy.tests.common import UnitTestTouch  # noqa: E402
 
 from kiosk.adapters import open_printer, open_scanner  # noqa: E402
 from kiosk.bootstrap import build  # noqa: E402
 from kiosk.settings import KioskSettings  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
-from kiosk.ui.widgets import BigButton  # noqa: E402
+from kiosk.ui.touch_driver import Driver  # noqa: E402
 from motcua import protocol as p  # noqa: E402
 from motcua.broker_url import parse_broker_url  # noqa: E402
 from motcua.client import DeviceClient  # noqa: E402
 from motcua.settings import OfficeRef  # noqa: E402
 
-REPORT: dict[str, Any] = {"screens": [], "checks": 0, "error": None}
-
-
-class Wait:
-    def __init__(self, condition: Callable[[], Any], timeout: float, what: str) -> None:
-        self.condition, self.deadline, self.what = condition, time.monotonic() + timeout, what
-
-
-class Driver:
-    def __init__(self, app: KioskApp) -> None:
-        self.app = app
-        self.script: Iterator[Any] | None = None
-        self.waiting: Wait | None = None
-
-    # --- what the script uses ---------------------------------------------------------
-
-    def until(self, condition: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Wait:
-        return Wait(condition, timeout, what or getattr(condition, "__name__", "condition"))
-
-    def on(self, screen: str, timeout: float = 10.0) -> Wait:
-        return self.until(lambda: self.app.sm.current == screen, timeout, f"screen {screen} (now {self.app.sm.current})")
-
-    def check(self, ok: Any, message: str) -> None:
-        REPORT["checks"] += 1
-        if not ok:
-            raise AssertionError(message)
-
-    def widgets(self) -> list[Any]:
-        found, todo = [], [self.app.root]
-        while todo:
-            w = todo.pop()
-            found.append(w)
-            todo.extend(w.children)
-        return found
-
-    def button(self, key: str | None = None, text: str | None = None, screen_id: str | None = None) -> Any:
-        screen = self.app.sm.current_screen
-        if screen_id is not None:
-            if screen_id in screen.ids:
-                return screen.ids[screen_id]
-            bars = [w for w in self.widgets() if screen_id in getattr(w, "ids", {}) and self._inside(w, screen)]
-            if bars:
-                return bars[0].ids[screen_id]
-            raise AssertionError(f"no widget id {screen_id!r} on {screen.name}")
-        for w in self.widgets():
-            if isinstance(w, BigButton) and self._inside(w, screen) and ((key is not None and w.key == key) or (text is not None and w.text == text)):
-                return w
-        raise AssertionError(f"no button {key or text!r} on {screen.name}")
-
-    @staticmethod
-    def _inside(widget: Any, screen: Any) -> bool:
-        while widget is not None:
-            if widget is screen:
-                return True
-            widget = widget.parent
-        return False
-
-    def tap(self, widget: Any) -> None:
-        self.check(not widget.disabled and widget.opacity > 0, f"tapped a hidden or disabled widget {getattr(widget, 'text', widget)!r}")
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
-
-    def shot(self, name: str) -> None:
-        lang = self.app.lang
-        target = OUT / f"{ARGS['label']}-{lang}-{name}.png"
-        made = Window.screenshot(name=str(OUT / "tmp.png"))
-        Path(made).replace(target)
-        REPORT["screens"].append({"name": name, "lang": lang, "file": target.name, "screen": self.app.sm.current,
-                                  "banner": self.app.banner})
-
-    # --- the stepping machinery -----------------------------------------------------------
-
-    def start(self, script: Callable[[Driver], Iterator[Any]]) -> None:
-        self.script = script(self)
-        Clock.schedule_once(self.step, 0.2)
-
-    def step(self, dt: float) -> None:
-        try:
-            if self.waiting is not None:
-                if not self.waiting.condition():
-                    if time.monotonic() > self.waiting.deadline:
-                        raise AssertionError(f"timed out waiting for {self.waiting.what}")
-                    Clock.schedule_once(self.step, 0.03)
-                    return
-                self.waiting = None
-                Clock.schedule_once(self.step, 0.1)  # a frame for layout before touching what just appeared
-                return
-            item = next(self.script)
-            if isinstance(item, Wait):
-                self.waiting = item
-                Clock.schedule_once(self.step, 0.03)
-            else:  # a pause in seconds: lets Kivy lay out and draw before a screenshot
-                Clock.schedule_once(self.step, float(item))
-        except StopIteration:
-            self.app.stop()
-        except Exception:
-            REPORT["error"] = traceback.format_exc()
-            self.app.stop()
-
-
+EXTRA: dict[str, Any] = {}  # what the scripts found, added to the driver's report
 SETTLE = 0.25  # seconds for layout and a drawn frame before a screenshot
 
 
@@ -184,7 +79,7 @@ def take_a_number(d: Driver, lang: str) -> Iterator[Any]:
     number = screen.ids.number.text
     d.check(number and number[0] == "1", f"a Tư pháp number on screen, got {number!r}")
     d.check(screen.printed.ok, "printed")
-    REPORT.setdefault("numbers", []).append(number)
+    EXTRA.setdefault("numbers", []).append(number)
     d.shot("ticket")
     d.tap(d.button(screen_id="done"))
     yield d.on("home")
@@ -314,7 +209,7 @@ def idle_goes_home(d: Driver) -> Iterator[Any]:
     yield d.on("procedures")
     yield d.on("home", timeout=app.settings.idle_seconds + 5)
     d.check(app.lang == "vi", "language back to Vietnamese after the idle timeout")
-    REPORT["idle_home"] = True
+    EXTRA["idle_home"] = True
 
 
 def offline(d: Driver) -> Iterator[Any]:
@@ -367,7 +262,7 @@ def counter(d: Driver) -> Iterator[Any]:
         yield SETTLE
         d.shot("counter_rate")
         app.go("counter")
-    REPORT["counter_number"] = ticket
+    EXTRA["counter_number"] = ticket
 
 
 SCRIPTS = {"entrance": entrance, "offline": offline, "counter": counter}
@@ -382,12 +277,12 @@ def main() -> int:
                   printer=open_printer({}, True, OUT / f"printed-{ARGS['label']}") if ARGS["mode"] == "entrance" else None,
                   scanner=open_scanner({"connection": "fake"}, False) if ARGS["mode"] == "entrance" else None)
     app = KioskApp(parts)
-    driver = Driver(app)
+    driver = Driver(app, OUT, ARGS["label"])
     app.bind(on_start=lambda *_: driver.start(SCRIPTS[ARGS["script"]]))
     app.run()
-    REPORT["size"] = list(Window.size)
-    (OUT / f"report-{ARGS['label']}.json").write_text(json.dumps(REPORT, ensure_ascii=False, indent=1))
-    return 0 if REPORT["error"] is None else 1
+    report = {**driver.report, **EXTRA, "size": list(Window.size)}
+    (OUT / f"report-{ARGS['label']}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    return 0 if report["error"] is None else 1
 
 
 if __name__ == "__main__":
