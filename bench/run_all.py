@@ -12,6 +12,7 @@ BENCHES = {
     "core": "bench_core.py",
     "procedure_search": "bench_procedure_search.py",
     "dossier_lookup": "bench_dossier_lookup.py",
+    "kiosk": "bench_kiosk.py",
 }
 
 

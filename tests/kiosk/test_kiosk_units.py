@@ -258,3 +258,12 @@ def test_motcua_kiosk_help_and_a_clear_error_for_bad_settings(tmp_path):
     assert run.returncode == 1 and "kiosk.counter" in run.stderr and "Traceback" not in run.stderr
     window = subprocess.run([sys.executable, "-m", "motcua", "kiosk", "--window", "huge"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert window.returncode == 2 and "WIDTHxHEIGHT" in window.stderr
+
+
+def test_the_example_kiosk_configuration_loads_and_names_its_office():
+    from motcua.settings import office_ref
+
+    path = ROOT / "firmware_config" / "kiosk.example.toml"
+    settings = ks.load(path)
+    assert settings.device == "kiosk-01" and settings.printer["paper_mm"] == 80 and settings.scanner["connection"] == "evdev"
+    assert office_ref(path).id == "ubnd-huyen-demo"
