@@ -48,7 +48,7 @@ SCREENS = {
     "vote_scan": s.VoteScanScreen, "rate": s.RateScreen, "reasons": s.ReasonsScreen, "thanks": s.ThanksScreen,
     "counter": s.CounterScreen,
 }
-ENTRANCE_ONLY = {"services", "priority", "ticket", "procedures", "procedure", "dossier", "dossier_result", "verify", "vote_scan"}
+ENTRANCE_ONLY = {"home", "services", "priority", "ticket", "procedures", "procedure", "dossier", "dossier_result", "verify", "vote_scan"}
 
 
 class KioskRoot(BoxLayout):
@@ -132,6 +132,7 @@ class KioskApp(App):
     def _resumed(self, issued: Issued | None) -> None:
         if issued is not None and issued.ticket is not None:
             log.info("re-sent the ticket request a restart interrupted: number %s", issued.ticket.number)
+            self.choice = (issued.ticket.service, None)
             self._issued(issued)
 
     def _first_frame(self) -> None:
@@ -270,6 +271,9 @@ class KioskApp(App):
         if self._waiting_event is not None:
             self._waiting_event.cancel()
             self._waiting_event = None
+        if self.choice is None:  # the citizen left (idle timeout, "Xong") before the answer: print nothing
+            log.info("ticket request %s answered after the citizen left: not shown, not printed", issued.request_id)
+            return
         ticket_screen = self.screen("ticket")
         if issued.ticket is None and not issued.retryable:
             self.show_problem(issued.problem, back_to="services")  # type: ignore[arg-type]
@@ -293,6 +297,7 @@ class KioskApp(App):
         screen = self.screen("ticket")
         if screen.issued is None or screen.issued.ticket is None:
             self.kiosk.take_number.abandon()  # unanswered and left: never print it for the next person
+            self.choice = None
         screen.issued = None
         self.go(self.home_screen)
 

@@ -100,9 +100,10 @@ def test_kill_9_then_restart_is_ready_again_and_re_sends_the_interrupted_request
     command = [sys.executable, "-m", "motcua", "kiosk", "--broker", broker, "--device", "kiosk-01", "--server", office.http,
                "--simulate", "--window", "800x480", "--state-dir", str(state)]
 
+    log = (tmp_path / "kiosk.log").open("ab")
+
     def start() -> subprocess.Popen:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=open(tmp_path / "kiosk.log", "ab"))  # noqa: SIM115 - closed with the process
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
 
     try:
         first = start()
@@ -131,3 +132,4 @@ def test_kill_9_then_restart_is_ready_again_and_re_sends_the_interrupted_request
                 proc.kill()
                 proc.wait(10)
         notify.close()
+        log.close()
