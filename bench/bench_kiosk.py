@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -151,7 +152,7 @@ def main() -> None:
         inside(args.inside)
         return
     touches, starts = (40, 3) if args.quick else (200, 7)
-    results: dict = {}
+    results: dict = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="motcua-kiosk-bench-") as tmp:
         workdir = Path(tmp)
         config = write_config(workdir / "office.toml")
@@ -173,6 +174,7 @@ def main() -> None:
             for proc in (server, xvfb, mosq):
                 proc.terminate()
                 proc.wait(10)
+    results["load_after"] = os.getloadavg()[0]
     report = render(results, args.quick)
     print(report)
     out = ROOT / "bench" / "results" / "kiosk.md"
@@ -186,6 +188,8 @@ def render(r: dict, quick: bool) -> str:
         return "met" if value <= limit else "**missed**"
 
     lines = ["### Kiosk (Kivy under Xvfb, Mosquitto, server with SQLite synchronous=FULL)" + (" (quick run)" if quick else ""), "",
+             f"Run {r.get('started', '?')} on {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+             f"load average {r.get('load_before', 0):.1f} before, {r.get('load_after', 0):.1f} after; `bench/bench_kiosk.py`.", "",
              "| measure | n | p50 | p99 | target |", "| --- | --- | --- | --- | --- |"]
     for size in ("1920x1080", "800x480"):
         t, rtt, ui = r[f"touch_{size}"], r[f"rtt_{size}"], r[f"ui_{size}"]
