@@ -48,6 +48,8 @@ class Office:
 class Finished:
     number: str
     finished_at: str
+    voted: bool = False
+    rate_until: str | None = None  # after this the server no longer applies vote.counter to it
 
 
 @dataclass(frozen=True)
@@ -110,11 +112,11 @@ def read_office(office: dict[str, Any], queue: dict[str, Any] | None = None) -> 
 
 
 def read_counter(payload: dict[str, Any]) -> CounterState:
-    """`state/counter/{id}`; `last_finished` is {number, finished_at} (lead's platform change)."""
+    """`state/counter/{id}`; `last_finished` is {number, finished_at, voted, rate_until} (protocol.FinishedTicket)."""
     last = payload.get("last_finished")
     finished = None
     if isinstance(last, dict) and isinstance(last.get("number"), str):
-        finished = Finished(last["number"], _text(last.get("finished_at")))
+        finished = Finished(last["number"], _text(last.get("finished_at")), bool(last.get("voted")), _text(last.get("rate_until")) or None)
     return CounterState(
         id=_text(payload.get("counter")), name=_text(payload.get("name")), status=_text(payload.get("status"), "closed"),
         serving=payload.get("ticket") if isinstance(payload.get("ticket"), str) else None,

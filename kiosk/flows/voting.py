@@ -74,6 +74,7 @@ class CounterWatch:
 
     A ticket finished while this screen was off (older than `fresh_seconds` by its finished_at,
     or already there at the first state after start) is not asked about: its citizen has gone.
+    Nor is one already rated (from the rating box, say) or past its `rate_until`.
     """
 
     def __init__(self, fresh_seconds: float = 120.0) -> None:
@@ -90,13 +91,18 @@ class CounterWatch:
         if key == self.asked:
             return False
         self.asked = key
-        return not first or self._fresh(last.finished_at, now or datetime.now(UTC))
+        now = now or datetime.now(UTC)
+        if last.voted or (last.rate_until and (until := _instant(last.rate_until)) is not None and now > until):
+            return False
+        if not first:
+            return True
+        at = _instant(last.finished_at)
+        return at is not None and abs((now - at).total_seconds()) <= self.fresh_seconds
 
-    def _fresh(self, finished_at: str, now: datetime) -> bool:
-        try:
-            at = datetime.fromisoformat(finished_at)
-        except ValueError:
-            return False
-        if at.tzinfo is None:
-            return False
-        return abs((now - at).total_seconds()) <= self.fresh_seconds
+
+def _instant(text: str) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None

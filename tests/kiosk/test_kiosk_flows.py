@@ -231,7 +231,7 @@ def test_same_ballot_retried_keeps_its_request_id():
         Ballot("so-so")
 
 
-@pytest.mark.xfail("vote.counter" not in p.OPS or "rating" not in p.ROLES, strict=True,
+@pytest.mark.xfail("vote.counter" not in p.OPS or "rating" not in p.ROLES, strict=False,
                    reason="vote.counter, role `rating` and last_finished are being added on main by the lead")
 def test_counter_facing_screen_asks_for_the_ticket_just_finished_and_votes(tmp_path, start_server, broker, config):
     from kiosk.bootstrap import build

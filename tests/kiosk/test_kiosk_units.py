@@ -114,6 +114,8 @@ def test_counter_state_reads_last_finished_when_the_platform_sends_it():
     state = read_counter({"counter": "Q1", "name": "Quầy 1", "status": "serving", "ticket": "1003", "service_name": "Tư pháp",
                           "last_finished": {"number": "1002", "finished_at": "2026-11-23T08:00:00+07:00"}})
     assert state.serving == "1003" and state.last_finished == Finished("1002", "2026-11-23T08:00:00+07:00")
+    voted = read_counter({"counter": "Q1", "last_finished": {"number": "1", "finished_at": "x", "voted": True, "rate_until": "y"}})
+    assert voted.last_finished.voted and voted.last_finished.rate_until == "y"
     assert read_counter({"counter": "Q1", "ticket": 5}).serving is None
 
 
@@ -151,6 +153,10 @@ def test_the_counter_screen_asks_once_per_finished_ticket_and_not_for_old_ones()
     assert not watch.should_ask(_state(None, None), now)
     fresh_start = CounterWatch()
     assert fresh_start.should_ask(_state("1003", now - timedelta(seconds=30)), now)  # the screen restarted mid-vote
+    rated = CounterState("Q1", last_finished=Finished("1004", now.isoformat(), voted=True))
+    assert not fresh_start.should_ask(rated, now)  # already rated at the rating box
+    late = CounterState("Q1", last_finished=Finished("1005", now.isoformat(), rate_until=(now - timedelta(seconds=1)).isoformat()))
+    assert not fresh_start.should_ask(late, now)
 
 
 # --- keyboard ---------------------------------------------------------------------------------
