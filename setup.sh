@@ -3,12 +3,19 @@
 #   ./setup.sh demo   create .venv, install, run a whole office on this machine
 #   ./setup.sh test   install what the tests need (apt packages when root), run pytest
 #   ./setup.sh bench  run the benchmarks (writes docs/performance.md)
+#   ./setup.sh kiosk  install the touchscreen kiosk's needs, then run `motcua kiosk` with the given options
 set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=${MOTCUA_VENV:-.venv}
 PY=${PYTHON:-python3}
-APT_TEST_PACKAGES=(mosquitto mosquitto-clients chromium chromium-driver zbar-tools libusb-1.0-0 fonts-dejavu-core espeak-ng sox poppler-utils)  # zbarimg reads printed QR codes; sox measures WAVs; pdftoppm renders PDF reports
+# What Kivy's PyPI wheel loads from the system (it bundles SDL2): OpenGL/EGL/GLES and Mesa's drivers,
+# the X11 libraries SDL2 opens, DRM/GBM for a screen without X, mtdev for touchscreens; a font with
+# full Vietnamese coverage.
+APT_KIOSK_PACKAGES=(libgl1 libegl1 libgles2 libgl1-mesa-dri libgbm1 libdrm2 libx11-6 libxext6 libxcursor1 libxi6
+  libxfixes3 libxrandr2 libxss1 libmtdev1 fonts-dejavu-core)
+APT_TEST_PACKAGES=(mosquitto mosquitto-clients chromium chromium-driver zbar-tools libusb-1.0-0 espeak-ng sox poppler-utils xvfb xauth
+  "${APT_KIOSK_PACKAGES[@]}")  # zbarimg reads printed QR codes; sox measures WAVs; pdftoppm renders PDF reports
 # The demo's broker: Debian's Mosquitto, run by the server (without it, the embedded broker).
 APT_DEMO_PACKAGES=(mosquitto)
 
@@ -74,8 +81,14 @@ case "${1:-}" in
     shift
     exec "$VENV/bin/python" bench/run_all.py "$@"
     ;;
+  kiosk)
+    apt_install "${APT_KIOSK_PACKAGES[@]}"
+    venv kiosk
+    shift
+    exec "$VENV/bin/motcua" kiosk "$@"
+    ;;
   *)
-    echo "usage: ./setup.sh demo | test | bench" >&2
+    echo "usage: ./setup.sh demo | test | bench | kiosk [OPTIONS]" >&2
     exit 2
     ;;
 esac

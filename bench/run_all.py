@@ -18,6 +18,7 @@ BENCHES = {
     "ticket_print": "bench_ticket_print.py",
     "displays": "bench_displays.py",
     "reports": "bench_reports.py",
+    "kiosk": "bench_kiosk.py",
 }
 
 

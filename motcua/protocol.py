@@ -662,6 +662,15 @@ class PriorityGroupInfo(Schema):
 
 
 @dataclass(frozen=True)
+class VoteReasonInfo(Schema):
+    """A reason a citizen may give with a vote (the office's [[vote_reasons]]); votes carry the code."""
+
+    code: str
+    name: str
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
 class OfficeInfo(Schema):
     """`state/office` (retained)."""
 
@@ -676,6 +685,7 @@ class OfficeInfo(Schema):
     contract_minor: int = 0
     timezone: str = "Asia/Ho_Chi_Minh"
     notice: str | None = None
+    vote_reasons: list[VoteReasonInfo] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,8 @@ class HttpServer:
         return self
 
     def shutdown(self) -> None:
+        if not self.thread.is_alive():
+            return  # stopped already (a server may be stopped twice: by its owner, then by a test's teardown)
         self.app.close_streams()  # otherwise uvicorn would wait for every open stream to end
         self.server.should_exit = True
         self.thread.join(10)
