@@ -52,9 +52,14 @@ def _setup(config_path: str | None, device: str, counter: str | None, log_level:
 
 
 def _run(box: Any, watch: Any) -> None:
+    """Run until SIGTERM or Ctrl+C; under systemd, say ready and pet the watchdog while the box's threads live."""
+    from motcua.systemd import Notifier
+
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    notifier = Notifier()
     box.start()
+    notifier.ready(f"{box.client.device} at counter {box.counter}")
     last = None
     try:
         while not stopping.wait(0.1):
@@ -62,6 +67,8 @@ def _run(box: Any, watch: Any) -> None:
             if now != last:
                 click.echo(f"[{box.client.device}] {now}", err=True)
                 last = now
+            if box.healthy():
+                notifier.pet()
     except KeyboardInterrupt:
         pass
     finally:

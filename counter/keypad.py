@@ -80,6 +80,10 @@ class Keypad:
         self.panel.close()
         self.light.close()
 
+    def healthy(self) -> bool:
+        """Whether the threads that read the buttons and send the presses still run (the watchdog asks)."""
+        return self.panel.alive and self._worker.is_alive()
+
     # --- what the server says ---------------------------------------------------------
 
     def _connection(self, up: bool) -> None:

@@ -40,6 +40,10 @@ class ButtonPanel:
         self._thread = threading.Thread(target=self._run, name="buttons", daemon=True)
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def _edge(self, name: str, pressed: bool) -> None:
         with self._changed:
             self.debouncers[name].edge(pressed, self.clock())

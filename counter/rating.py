@@ -78,6 +78,9 @@ class RatingBox:
         for led in self.leds.values():
             led.close()
 
+    def healthy(self) -> bool:
+        return self.panel.alive and self._timer.is_alive()
+
     # --- what the server says ---------------------------------------------------------
 
     def _connection(self, up: bool) -> None:

@@ -24,13 +24,13 @@ from motcua import protocol as p
 from motcua.broker_url import BrokerURL
 from motcua.client import disable_nagle
 from motcua.clock import Clock, SystemClock
+from motcua.systemd import Notifier
 from queue_server import inbox
 from queue_server.broker import EmbeddedBroker
 from queue_server.config import Device, OfficeConfig
 from queue_server.live import LiveHub
 from queue_server.office import Office, Outbound
 from queue_server.store import Store
-from queue_server.systemd import Notifier
 from queue_server.views import counter_view, queue_view
 
 log = logging.getLogger(__name__)

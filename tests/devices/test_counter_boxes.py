@@ -5,6 +5,8 @@ state, a broker outage shows and heals by itself."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import threading
@@ -274,15 +276,19 @@ def test_the_rating_box_lights_after_a_finish_and_votes_once_for_that_ticket(sta
         box.stop()
 
 
-def test_the_keypad_command_runs_simulated_from_the_keyboard(start_server):
+def test_the_keypad_command_runs_simulated_from_the_keyboard_and_tells_systemd(start_server, tmp_path):
     server = start_server()
     with console(server) as admin:
         admin.request("counter.sign_in", counter="Q1", staff="nv01")
         number = admin.request("ticket.issue", service="HT")["ticket"]["number"]
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # what systemd listens on for Type=notify
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(20)
     proc = subprocess.Popen(
         [sys.executable, "-m", "motcua", "keypad", "--device", "quay-01", "--simulate", "--config", str(EXAMPLE_CONFIG),
          "--broker", f"mqtt://127.0.0.1:{server.broker_url.port}", "--log-level", "WARNING"],
         cwd=ROOT, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, NOTIFY_SOCKET=str(tmp_path / "notify"), WATCHDOG_USEC="400000"),
     )
     lines: list[str] = []
     threading.Thread(target=lambda: [lines.append(line) for line in proc.stderr], daemon=True).start()
@@ -292,9 +298,13 @@ def test_the_keypad_command_runs_simulated_from_the_keyboard(start_server):
         proc.stdin.flush()
         wait_until(lambda: counter_state(server)["ticket"] == number)
         wait_until(lambda: any("light: serving" in line for line in lines))
+        said = [notify.recv(512).decode() for _ in range(3)]
+        assert said[0].startswith("READY=1") and "quay-01 at counter Q1" in said[0]
+        assert said[1:] == ["WATCHDOG=1", "WATCHDOG=1"]
     finally:
         proc.terminate()
         proc.wait(10)
+        notify.close()
     assert any(line.startswith("keypad quay-01 at counter Q1") for line in lines)
 
 
