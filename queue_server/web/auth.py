@@ -66,8 +66,9 @@ SESSION_IDLE = timedelta(minutes=30)
 SESSION_MAX = timedelta(hours=12)  # a working day; then sign in again
 TOUCH_EVERY = timedelta(minutes=1)  # how often activity is written down (not on every request)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Login attempts (each costs an argon2 verification): per account, 5 at once then 1 a minute;
-# per address, 20 at once then 10 a minute (a shared office PC is one address).
+# Failed login attempts: per account, 5 at once then 1 a minute; per address, 20 at once then 10 a
+# minute (a shared office PC is one address). Each attempt costs an argon2 verification, so it is
+# counted before; a success gives its count back.
 ACCOUNT_ATTEMPTS = (1.0, 5)
 ADDRESS_ATTEMPTS = (10.0, 20)
 
@@ -233,7 +234,7 @@ def client_address() -> str | None:
 def csrf_token() -> str:
     """The token this page's forms and XHR calls must send back: the session's, or before a
     session the login cookie's (set on the response if new)."""
-    session = _session()
+    session = _session() if request.endpoint not in ("auth.login", "auth.setup") else None
     if session is not None:
         return session.csrf
     token = request.cookies.get(LOGIN_COOKIE) or g.get("new_login_token")
@@ -315,7 +316,8 @@ def _start_session(member: StaffMember, password: str | None, stored: str | None
     record(work)
     response = redirect(_safe_next(request.values.get("next")) or url_for("auth.home"))
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure)
-    response.delete_cookie(LOGIN_COOKIE)
+    if request.cookies.get(LOGIN_COOKIE):
+        response.delete_cookie(LOGIN_COOKIE)
     return response
 
 
@@ -347,6 +349,8 @@ def login() -> Any:
     stored = store.password_hash(member.id) if member else None
     matches = verify_secret(stored, password[:1024])
     if matches and member is not None and member.active:
+        throttle.by_address.refund(address)  # only failures count
+        throttle.by_account.refund(login_name)
         return _start_session(member, password, stored)
     reason = "unknown_account" if member is None else "disabled" if not member.active else "no_password" if not stored else "bad_password"
     staff_id = member.id if member else None  # never the typed text of an unknown login: it may be a password

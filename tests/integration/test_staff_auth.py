@@ -199,3 +199,19 @@ def test_requires_marks_the_roles_it_allows():
         return "ok"
 
     assert report.required_roles == ("manager", "administrator")
+
+
+def test_successful_logins_do_not_slow_an_account_down(server):
+    add_staff(server, "lan-nt")
+    web = WebSession(server)
+    for _ in range(8):  # a morning of tablets and PCs: more than the five failures allowed at once
+        assert web.login("lan-nt").status == 302
+
+
+def test_a_signed_in_browser_can_sign_in_as_someone_else(server):
+    add_staff(server, "lan-nt", name="Nguyễn Thị Lan")
+    add_staff(server, "binh-tv", name="Trần Văn Bình")
+    web = WebSession(server)
+    web.login("lan-nt")
+    assert web.login("binh-tv").status == 302  # the shared PC at the end of a shift
+    assert "Trần Văn Bình" in web.get("/nhan-vien").text
