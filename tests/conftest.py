@@ -116,8 +116,8 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     broker.stop()
 
 
-def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run the installed `motcua` command line as a user would."""
+def run_cli(*args: str, timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `motcua` command line as a user would (`input`: what they type)."""
     return subprocess.run(
-        [sys.executable, "-m", "motcua", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+        [sys.executable, "-m", "motcua", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, input=input
     )
