@@ -88,6 +88,35 @@ def test_the_login_page_looks_right(browser, server, tmp_path):
     assert font
 
 
+def test_the_first_administrator_comes_from_the_setup_link(browser, start_server, tmp_path):
+    from queue_server.staff.setup import issue_setup_token
+
+    server = start_server(officials=False)
+    token = issue_setup_token(server.db_path.parent, server.clock.now())  # as `motcua staff setup-link` makes one
+    browser.set_window_size(*DESKTOP)
+    browser.get(base(server) + f"/thiet-lap/{token}")
+    browser.find_element(By.ID, "login").send_keys("qt-an")
+    browser.find_element(By.ID, "name").send_keys("Trần Văn An")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "again").send_keys(PASSWORD)
+    shoot(browser, tmp_path / "setup.png", DESKTOP)
+    browser.find_element(By.ID, "submit").click()
+    until(browser, lambda: "Xin chào, Trần Văn An" in browser.find_element(By.TAG_NAME, "h1").text)
+    shoot(browser, tmp_path / "home-administrator.png", DESKTOP)
+    browser.get(base(server) + f"/thiet-lap/{token}")
+    assert "không còn hiệu lực" in text_of(browser, "message")
+
+
+def test_an_official_sees_their_counters_on_the_home_page(browser, server, tmp_path):
+    sign_in(browser, server, "lan-nt", path="/quay/Q1")
+    browser.get(base(server) + "/nhan-vien")
+    names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#counters a")]
+    assert names == ["Quầy 1", "Quầy 2"]
+    shoot(browser, tmp_path / "home-official.png", TABLET_PORTRAIT)
+    browser.find_element(By.CSS_SELECTOR, '#counters a[data-counter="Q2"]').click()
+    until(browser, lambda: text_of(browser, "counter-name") == "Quầy 2")
+
+
 def test_an_official_works_a_morning_at_the_counter(browser, server, tmp_path):
     browser.set_window_size(*DESKTOP)
     issued = issue(server, "HT", 4)

@@ -153,11 +153,13 @@ def test_every_response_has_the_security_headers(server, path):
     assert page.headers["Referrer-Policy"] == "same-origin"
 
 
-def test_no_page_has_an_inline_script():
+def test_no_page_has_an_inline_script_or_style():
     templates = Path(__file__).resolve().parents[2] / "queue_server" / "web" / "templates"
     for template in templates.rglob("*.html"):
-        for tag in re.findall(r"<script\b[^>]*>", template.read_text(encoding="utf-8")):
+        text = template.read_text(encoding="utf-8")
+        for tag in re.findall(r"<script\b[^>]*>", text):
             assert "src=" in tag or 'type="application/json"' in tag, f"{template}: inline script {tag}"
+        assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=", text), f"{template}: inline style or event handler"
 
 
 def test_the_first_start_prints_a_one_time_setup_link(start_server, capfd):
