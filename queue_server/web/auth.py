@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlite_utils
-from flask import Blueprint, Response, current_app, g, make_response, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, make_response, redirect, request, url_for
 from markupsafe import Markup, escape
 
 from queue_server.config import Device
@@ -66,6 +66,7 @@ SESSION_IDLE = timedelta(minutes=30)
 SESSION_MAX = timedelta(hours=12)  # a working day; then sign in again
 TOUCH_EVERY = timedelta(minutes=1)  # how often activity is written down (not on every request)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BEFORE_SESSION = ("auth.login", "auth.setup")  # forms that create a session: checked against the login cookie
 # Failed login attempts: per account, 5 at once then 1 a minute; per address, 20 at once then 10 a
 # minute (a shared office PC is one address). Each attempt costs an argon2 verification, so it is
 # counted before; a success gives its count back.
@@ -147,10 +148,16 @@ def _announce_setup_link(ctx: Any, now: datetime) -> None:
 
 
 def current_staff() -> StaffMember | None:
-    """The signed-in account of this request, or None (looked up once per request)."""
+    """The signed-in account of this request, or None (looked up once per request).
+
+    On a non-GET request the session's CSRF token must come with it, else 403: a view that asks
+    who is signed in acts for them (`requires` and `acting_device` ask too). Public endpoints that
+    never ask (a kiosk's dossier lookup) are not refused for a cookie they do not use."""
     if "staff_loaded" not in g:
         g.staff_loaded = True
         g.staff, g.staff_session = _load_session()
+        if g.staff_session is not None and request.method not in SAFE_METHODS and request.endpoint not in BEFORE_SESSION:
+            _require_token(g.staff_session.csrf)
     return g.staff
 
 
@@ -234,7 +241,7 @@ def client_address() -> str | None:
 def csrf_token() -> str:
     """The token this page's forms and XHR calls must send back: the session's, or before a
     session the login cookie's (set on the response if new)."""
-    session = _session() if request.endpoint not in ("auth.login", "auth.setup") else None
+    session = _session() if request.endpoint not in BEFORE_SESSION else None
     if session is not None:
         return session.csrf
     token = request.cookies.get(LOGIN_COOKIE) or g.get("new_login_token")
@@ -251,25 +258,20 @@ def _sent_token() -> str:
     return request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
 
 
-@bp.before_app_request
-def _check_csrf() -> Any:
-    if request.method in SAFE_METHODS:
-        return None
-    if request.endpoint in ("auth.login", "auth.setup"):
-        expected = request.cookies.get(LOGIN_COOKIE) or ""
-    elif SESSION_COOKIE in request.cookies:
-        session = _session()
-        if session is None:
-            return None  # no valid session: nobody to act for, and the view refuses strangers
-        expected = session.csrf
-    else:
-        return None
+def _require_token(expected: str) -> None:
     if expected and secrets.compare_digest(_sent_token().encode(), expected.encode()):
-        return None
+        return
     log.warning("refused %s %s from %s: missing or wrong CSRF token", request.method, request.path, client_address())
     if request.path.startswith("/api/"):
         raise ApiError(403, "csrf_failed", "staff.error.csrf")
-    return message_page("staff.error.csrf", 403)
+    abort(message_page("staff.error.csrf", 403))
+
+
+@bp.before_app_request
+def _check_form_token() -> None:
+    """The login and setup forms come before any session: their token is a double-submit cookie's."""
+    if request.method not in SAFE_METHODS and request.endpoint in BEFORE_SESSION:
+        _require_token(request.cookies.get(LOGIN_COOKIE) or "")
 
 
 @bp.after_app_request
@@ -278,7 +280,7 @@ def _security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if g.get("new_login_token"):
         response.set_cookie(LOGIN_COOKIE, g.new_login_token, httponly=True, samesite="Strict", secure=request.is_secure)
-    if g.get("staff") is not None or request.endpoint in ("auth.login", "auth.setup"):
+    if g.get("staff") is not None or request.endpoint in BEFORE_SESSION:
         response.headers["Cache-Control"] = "no-store"  # nobody's page stays in a shared browser's cache
     if g.get("session_ended") and request.cookies.get(SESSION_COOKIE) and g.get("staff") is None:
         response.delete_cookie(SESSION_COOKIE)

@@ -75,6 +75,14 @@ def test_a_form_without_the_csrf_token_is_refused(server):
     assert len(events_of(server, "StaffLoggedOut")) == 1
 
 
+def test_a_public_endpoint_is_not_refused_for_a_session_it_does_not_use(server):
+    add_staff(server, "lan-nt")
+    web = WebSession(server)
+    web.login("lan-nt")  # the official looks a dossier up for a citizen, from the same browser
+    lookup = web.post_json("/api/dossiers/000.17.22.H56-261120-0001", {"verify": "1234"}, csrf=None)
+    assert lookup.status == 404 and lookup.json["error"]["code"] != "csrf_failed"
+
+
 def test_the_login_form_itself_needs_its_token(server):
     add_staff(server, "lan-nt")
     web = WebSession(server)
