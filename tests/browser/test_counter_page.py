@@ -83,6 +83,7 @@ def test_the_login_page_looks_right(browser, server, tmp_path):
     until(browser, lambda: browser.find_elements(By.ID, "error"))
     assert text_of(browser, "error") == "Tên đăng nhập hoặc mật khẩu không đúng."
     assert browser.find_element(By.ID, "login").get_attribute("value") == "lan-nt"
+    assert browser.switch_to.active_element.get_attribute("id") == "password"  # try again at once
     shoot(browser, tmp_path / "login-error.png", DESKTOP)
     font = browser.execute_script("return document.fonts.check('700 24px \"Noto Sans\"', 'Đăng nhập dành cho cán bộ')")
     assert font
