@@ -142,12 +142,15 @@ def simulate_office(data_dir: Path, config, events: int, seed: int = 1, start=No
 
     from motcua.clock import FakeClock
     from queue_server.office import Office
+    from queue_server.staff.accounts import ensure_officials
     from queue_server.store import Store
 
     rng = random.Random(seed)
     clock = FakeClock(start or datetime.fromisoformat("2026-11-16T08:00:00+07:00"))
     store = Store.in_dir(data_dir, config.id)
     office = Office(config, store, clock)
+    # counter.sign_in names real accounts (issue 16): password-less officials, one per counter.
+    office.record(ensure_officials({f"nv-{c.lower()}": [c] for c in COUNTER_DEVICES}, config.counters, by="bench"))
 
     def msg(device: str, op: str, **fields) -> tuple[str, bytes]:
         return device, json.dumps({"id": uuid.uuid4().hex, "op": op, **fields}).encode()

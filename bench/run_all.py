@@ -19,6 +19,7 @@ BENCHES = {
     "displays": "bench_displays.py",
     "reports": "bench_reports.py",
     "kiosk": "bench_kiosk.py",
+    "counter": "bench_counter.py",
 }
 
 

@@ -58,11 +58,13 @@ class DeviceClient:
         self._subscribed = threading.Event()
         self._subscriptions: dict[str, int] = {self.topics.res(device): 1}
         self._handlers: list[tuple[str, Any]] = []
+        self.on_connection: Any = None  # called with True on each (re)connect, False when the broker is lost
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.user)
         client.username_pw_set(self.user, password)
         client.will_set(self.topics.status(device), p.OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         self.client = client
 
@@ -75,6 +77,13 @@ class DeviceClient:
                 raise BrokerRefused(f"the MQTT broker at {self.url} refused {self.user} ({self.refused}): "
                                     f"a device needs its own credential; {HOW_TO_GIVE}")
             raise RequestTimeout(f"could not reach the MQTT broker at {self.url}")
+        return self
+
+    def start(self) -> DeviceClient:
+        """Connect in the background, retrying until the broker answers (a keypad may boot before the
+        server's box); `on_connection` says when it is up or lost. Requests before then time out."""
+        self.client.connect_async(self.url.host, self.url.port, keepalive=30)
+        self.client.loop_start()
         return self
 
     def close(self) -> None:
@@ -104,6 +113,12 @@ class DeviceClient:
         client.subscribe([(t, q) for t, q in self._subscriptions.items()])
         client.publish(self.topics.status(self.device), p.ONLINE, qos=1, retain=True)
         self._subscribed.set()
+        if self.on_connection:
+            self.on_connection(True)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if self.on_connection:
+            self.on_connection(False)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if msg.topic == self.topics.res(self.device):

@@ -1,4 +1,7 @@
-"""Tell systemd we are ready and still alive (sd_notify), without a dependency; no-op elsewhere."""
+"""Tell systemd we are ready and still alive (sd_notify), without a dependency; no-op elsewhere.
+
+Shared by every role: the server and the device programs (keypad, rating box) under systemd.
+"""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from motcua import credentials as device_credentials
 from motcua import protocol as p
 from motcua.broker_url import BrokerURL
 from motcua.clock import Clock, SystemClock
+from motcua.systemd import Notifier
 from queue_server import credentials, inbox
 from queue_server.broker import DEFAULT_MAX_CONNECTIONS
 from queue_server.broker_acl import SERVER_USER, access_rules
@@ -33,7 +34,6 @@ from queue_server.live import LiveHub
 from queue_server.mqtt_link import PROBE_INTERVAL, MqttLink
 from queue_server.office import Office, Outbound
 from queue_server.store import Store
-from queue_server.systemd import Notifier
 from queue_server.views import counter_view, queue_view
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,9 @@ class QueueServer:
             for message in items:
                 if isinstance(message, inbox.Presence):
                     self.office.note_presence(message.device, message.payload)
+            for message in items:
+                if isinstance(message, inbox.Record):
+                    self._record(message)
             try:
                 if requests:
                     self._publish(self._answer(requests, self.office.handle_batch([(m.device, m.payload) for m in requests])))
@@ -267,6 +270,20 @@ class QueueServer:
         """Act as `device` from inside the server (a web page): same authorisation, engine and
         durability as an MQTT request; returns the reply after the commit. Thread-safe."""
         message = inbox.LocalRequest(device, p.dumps({"id": request_id or uuid.uuid4().hex, "op": op, **fields}))
+        self.inbox.put(message)
+        return message.reply.result(timeout)
+
+    def _record(self, message: inbox.Record) -> None:
+        assert self.office is not None
+        try:
+            message.reply.set_result(self.office.record(message.work, message.device))
+        except Exception as exc:  # the caller gets it (a StaffError, say); the worker goes on
+            message.reply.set_exception(exc)
+
+    def record(self, work: Any, device: str | None = "web", timeout: float = 10.0) -> Any:
+        """Run `work(db, now) -> (result, audit events)` in the worker and commit both together;
+        returns the result or raises what the work raised. Thread-safe (web threads call it)."""
+        message = inbox.Record(work, device)
         self.inbox.put(message)
         return message.reply.result(timeout)
 

@@ -1,4 +1,4 @@
-"""sd_notify lives in motcua/systemd.py: the kiosk tells systemd it is ready and alive the same way."""
+"""Moved to motcua/systemd.py (device programs use it too); kept so that imports of this name still work."""
 
 from motcua.systemd import Notifier
 

@@ -19,6 +19,7 @@ from queue_server.broker_acl import SERVER_USER
 from queue_server.broker_mosquitto import find_mosquitto, render_conf
 from queue_server.credentials import CredentialSet, ensure
 from queue_server.server import QueueServer, ServerOptions
+from tests.staff_support import seed_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "firmware_config" / "office.example.toml"
@@ -64,7 +65,9 @@ def start_server(tmp_path: Path, config: office_config.OfficeConfig, credentials
     servers: list[QueueServer] = []
 
     def start(broker: BrokerURL | None = None, data_dir: Path | None = None, http: bool = True, cfg=None, clock=None,
-              run_broker: str = "auto", probe_interval: float = 5.0, max_connections: int = 500) -> QueueServer:
+              run_broker: str = "auto", probe_interval: float = 5.0, max_connections: int = 500, officials: bool = True) -> QueueServer:
+        if officials:  # the test officials (tests/staff_support.py) exist, as accounts do in a real office
+            seed_data_dir(data_dir or tmp_path / "data", cfg or config)
         options = ServerOptions(
             data_dir=data_dir or tmp_path / "data",
             broker=broker,
@@ -136,8 +139,8 @@ def mosquitto(tmp_path: Path, credentials: CredentialSet) -> Iterator[Mosquitto]
     broker.stop()
 
 
-def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run the installed `motcua` command line as a user would."""
+def run_cli(*args: str, timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `motcua` command line as a user would (`input`: what they type)."""
     return subprocess.run(
-        [sys.executable, "-m", "motcua", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+        [sys.executable, "-m", "motcua", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, input=input
     )

@@ -68,6 +68,15 @@ class TokenBucket:
             bucket = self._bucket(key, self.clock.monotonic())
             bucket.tokens = max(-self.burst, bucket.tokens - tokens)
 
+    def refund(self, key: str, tokens: float = 1.0) -> None:
+        """Give back what `take` took when the request turned out to be one that should not count
+        (a successful login: only failures should slow an account down)."""
+        if not self.enabled or tokens <= 0:
+            return
+        with self._lock:
+            bucket = self._bucket(key, self.clock.monotonic())
+            bucket.tokens = min(self.burst, bucket.tokens + tokens)
+
     def _forget_idle(self, now: float) -> None:
         # Full buckets carry no information; if every client is active, drop the longest idle half.
         full = [k for k, b in self._buckets.items() if b.tokens + (now - b.at) * self.rate >= self.burst]

@@ -12,10 +12,12 @@ from queue_server.bootstrap import bootstrap
 from queue_server.config import Device
 from queue_server.mqtt_link import FakeLink
 from queue_server.server import ServerOptions
+from tests.staff_support import seed_data_dir
 
 
 def test_an_office_runs_on_fakes_requests_answered_state_published_and_served_over_http(tmp_path, config):
     clock = FakeClock()
+    seed_data_dir(tmp_path / "data", config)  # the test officials have accounts, as in a real office
     options = ServerOptions(data_dir=tmp_path / "data", http_listen=("127.0.0.1", free_port()))
     server = bootstrap(config, options, clock=clock, link=FakeLink)
     try:

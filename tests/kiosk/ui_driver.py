@@ -167,7 +167,7 @@ def vote(d: Driver, lang: str) -> Iterator[Any]:
     app.kiosk.take_number.print(issued)
     qr = app.kiosk.take_number.qr_text(issued.ticket)
     with console() as official:
-        official.request("counter.sign_in", counter="Q2", staff="can-bo-02")
+        official.request("counter.sign_in", counter="Q2", staff="nv02")
         d.check(official.request("counter.call", counter="Q2", number=issued.ticket.number)["ok"], "called")
         d.check(official.request("counter.finish", counter="Q2")["ok"], "finished")
     d.tap(d.button(screen_id="vote"))
@@ -249,7 +249,7 @@ def counter(d: Driver) -> Iterator[Any]:
     app = d.app
     yield d.until(lambda: app.kiosk.link.online and app.kiosk.link.counter is not None, 15, "counter state")
     with console() as official:
-        official.request("counter.sign_in", counter=ARGS["counter"], staff="can-bo-01")
+        official.request("counter.sign_in", counter=ARGS["counter"], staff="nv01")
         ticket = official.request("ticket.issue", service="HT")["ticket"]["number"]
         official.request("counter.call", counter=ARGS["counter"], number=ticket)
     yield d.until(lambda: app.screen("counter").number == ticket, 10, "the number served at the counter")
