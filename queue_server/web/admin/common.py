@@ -103,7 +103,8 @@ def _active_nav() -> str | None:
 
 def done(endpoint: str, what: str = "saved", **values: Any) -> Response:
     """After a change: back to the page (POST-redirect-GET), with a line saying it took effect."""
-    return redirect(url_for(endpoint, done=what, **values))
+    # "#top": a form sent from below a long table came with its own fragment, which a redirect would keep.
+    return redirect(url_for(endpoint, done=what, _anchor="top", **values))
 
 
 def act(op: str, **fields: Any) -> dict[str, Any]:

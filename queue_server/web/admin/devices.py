@@ -19,6 +19,8 @@ from queue_server.web.support import json_response, office, private
 # Devices the pages may add or change. Admin devices may do everything: only the file declares them.
 WEB_ROLES = ("kiosk", "display", "voice", "counter", "rating")
 PRESENCE = ("online", "offline", "unknown", "never")
+COMPONENTS = ("printer", "scanner")  # the parts kiosks report (kiosk/printing, kiosk/scanning); others show their own name
+ROLE_ORDER = (*WEB_ROLES, "admin")
 
 
 def device_status() -> dict[str, dict[str, Any]]:
@@ -38,6 +40,7 @@ def status_text() -> dict[str, str]:
     return {**{f"presence.{p}": t(f"admin.presence.{p}") for p in PRESENCE},
             **{f"state.{s}": t(f"admin.device_state.{s}") for s in DEVICE_STATES},
             **{f"live.{s}": t(f"admin.devices.live_{s}") for s in ("live", "connecting", "offline", "polling")},
+            **{f"component.{c}": t(f"admin.component.{c}") for c in COMPONENTS},
             "broker.ok": t("admin.devices.broker_ok"), "broker.down": t("admin.devices.broker_down")}
 
 
@@ -51,7 +54,7 @@ def _rows() -> list[dict[str, Any]]:
             "own_limits": d.tickets_per_minute is not None or d.tickets_per_hour is not None,
             "editable": d.role in WEB_ROLES, **status[d.id],
         }
-        for d in sorted(config.devices.values(), key=lambda d: (d.role, d.id))
+        for d in sorted(config.devices.values(), key=lambda d: (ROLE_ORDER.index(d.role), d.id))
     ]
 
 

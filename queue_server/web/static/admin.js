@@ -41,7 +41,7 @@
     cell.textContent = "";
     Object.keys(components).sort().forEach(function (name) {
       var c = components[name];
-      cell.appendChild(span("component", c.state, name + ": " + (text["state." + c.state] || c.state) + (c.detail ? " (" + c.detail + ")" : "")));
+      cell.appendChild(span("component", c.state, (text["component." + name] || name) + ": " + (text["state." + c.state] || c.state) + (c.detail ? " (" + c.detail + ")" : "")));
     });
   }
   function showBroker(up) {
