@@ -16,6 +16,7 @@ BENCHES = {
     "ticket_print": "bench_ticket_print.py",
     "displays": "bench_displays.py",
     "reports": "bench_reports.py",
+    "admin_config": "bench_admin_config.py",
 }
 
 
