@@ -33,7 +33,9 @@ BLUEPRINTS: list[str] = [
     "queue_server.web.procedures",
     "queue_server.web.dossiers",
     "queue_server.web.reports",
-    "queue_server.web.admin",
+    "queue_server.web.auth",  # staff sign-in, CSRF and the security headers of every response (issue 16)
+    "queue_server.web.counter",  # the counter page (issue 16)
+    "queue_server.web.admin",  # the administrator's pages (issue 16)
 ]
 
 
