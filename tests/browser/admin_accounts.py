@@ -1,4 +1,4 @@
-"""Staff accounts for the admin page tests, and signing in through the login form."""
+"""Staff accounts for the admin page tests (made through the worker, as the staff page does), and signing in."""
 
 from __future__ import annotations
 
@@ -7,18 +7,16 @@ from typing import Any
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-PASSWORD = "mật-khẩu-thử-nghiệm-2026"
+from tests.staff_support import PASSWORD, add_staff
 
 
 def make_account(server: Any, login: str, role: str) -> None:
-    from queue_server.web.admin import standin_auth  # STAND-IN until the staff branch's accounts land
-
-    standin_auth.STAFF[login] = (PASSWORD, role)
+    add_staff(server, login, role, name={"administrator": "Trần Văn Quản", "manager": "Lê Thị Lãnh"}.get(role, login))
 
 
 def sign_in(browser: Any, base: str, login: str, password: str = PASSWORD) -> None:
     browser.get(base + "/dang-nhap?next=/admin")
-    browser.find_element(By.NAME, "login").send_keys(login)
-    browser.find_element(By.NAME, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-    WebDriverWait(browser, 10).until(lambda b: "/admin" in b.current_url)
+    browser.find_element(By.ID, "login").send_keys(login)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, 15).until(lambda b: "/admin" in b.current_url and "dang-nhap" not in b.current_url)

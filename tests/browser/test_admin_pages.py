@@ -29,6 +29,7 @@ from queue_server.server import QueueServer, ServerOptions
 from tests.browser.admin_accounts import make_account, sign_in
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live_client import LiveStream
+from tests.staff_support import seed_data_dir
 
 OFFICE_PC = (1366, 768)
 
@@ -38,6 +39,7 @@ def server(tmp_path: Path) -> Iterator[QueueServer]:
     """The example office as it is configured (hours and all), at Monday 23/11/2026 08:00 local."""
     config = office_config.load(EXAMPLE_CONFIG)
     options = ServerOptions(data_dir=tmp_path / "data", mqtt_listen=("127.0.0.1", free_port()), http_listen=("127.0.0.1", free_port()))
+    seed_data_dir(options.data_dir, config)  # the officials the counters sign in with over MQTT
     qs = QueueServer(config, options, clock=FakeClock())
     qs.start()
     assert qs.connected.wait(10)
@@ -184,6 +186,8 @@ def test_a_change_in_the_admin_page_reaches_a_kiosk_and_a_tv_without_a_restart(a
         assert ticket["ok"] and ticket["ticket"]["number"] == "6001"
         assert ticket["ticket"]["serving_counter_names"] == ["Quầy 7 - Tài nguyên"]
         assert server.hub.boot == boot  # the same server process throughout
+        changes = [e for e in server.store.events_after(0, 10_000) if e.type == "OfficeReconfigured"]
+        assert len(changes) == 3 and {e.data["by"] for e in changes} == {"quantri"}  # the log names the administrator
     finally:
         stream.close()
         kiosk.close()
@@ -297,7 +301,9 @@ def test_a_catalogue_file_with_a_bad_row_is_imported_and_the_row_named(admin, se
 
 
 def test_closing_every_counter_at_the_end_of_the_day(admin, server, tmp_path):
-    with DeviceClient(server.broker_url, server.config.id, "quay-02") as q2, DeviceClient(server.broker_url, server.config.id, "kiosk-01") as kiosk:
+    with DeviceClient(server.broker_url, server.config.id, "quay-02") as q2, DeviceClient(server.broker_url, server.config.id, "kiosk-01") as kiosk, \
+            DeviceClient(server.broker_url, server.config.id, "quay-01") as q1:
+        assert q1.request("counter.sign_in", staff="nv01")["ok"]  # open, nobody at it: it closes
         assert q2.request("counter.sign_in", staff="nv02")["ok"]
         assert kiosk.request("ticket.issue", service="HT")["ok"]
         assert q2.request("counter.next")["ok"]  # Quầy 2 serves someone: it must stay open
@@ -308,10 +314,40 @@ def test_closing_every_counter_at_the_end_of_the_day(admin, server, tmp_path):
     assert "Đã hết giờ lấy số hôm nay" in admin.find_element(By.CSS_SELECTOR, '#day-services tr[data-service="HT"]').text
     submit(admin, 'form[action$="/day/counters/close"]', confirm=True)
     refusal = wait_for(admin, ".form-errors").text
-    assert "Quầy 2" in refusal and "1001" in refusal  # the engine's counter_busy, in Vietnamese
+    assert refusal == "Quầy 2 đang phục vụ số 1001. Hãy kết thúc hoặc chuyển số này trước."  # the engine's counter_busy
+    assert "Đã đóng" in admin.find_element(By.CSS_SELECTOR, '#day-counters tr[data-counter="Q1"]').text
+    assert server.office is not None and not server.office.state.counters["Q1"].open
     shot(admin, tmp_path, "day")
     with DeviceClient(server.broker_url, server.config.id, "kiosk-01") as kiosk:
         assert kiosk.request("ticket.issue", service="HT")["error"]["code"] == "service_closed"
+
+
+def test_an_administrator_adds_an_official_who_may_then_sign_in_at_their_counter(admin, server, tmp_path):
+    admin.get(base(server) + "/admin/staff")
+    fill(admin, "#add-staff", id="lan.nt", name="Nguyễn Thị Lan", password="ngắn", again="ngắn")
+    admin.find_element(By.CSS_SELECTOR, '#add-staff input[name="counters"][value="Q3"]').click()
+    submit(admin, "#add-staff")
+    assert "Mật khẩu cần từ 10" in wait_for(admin, "#add-staff #e-password").text
+    assert admin.find_element(By.CSS_SELECTOR, '#add-staff [name="password"]').get_attribute("value") == ""  # never sent back
+    assert admin.find_element(By.CSS_SELECTOR, '#add-staff input[value="Q3"]').is_selected()  # what was typed is kept
+    fill(admin, "#add-staff", password="đủ-dài-và-khác-1", again="đủ-dài-và-khác-1")
+    submit(admin, "#add-staff")
+    assert "Đã lưu" in done_line(admin)
+    row = admin.find_element(By.CSS_SELECTOR, 'tr[data-staff="lan.nt"]').text
+    assert "Nguyễn Thị Lan" in row and "Cán bộ" in row and "Quầy 3" in row
+    shot(admin, tmp_path, "staff")
+    with DeviceClient(server.broker_url, server.config.id, "quay-03") as q3, DeviceClient(server.broker_url, server.config.id, "quay-01") as q1:
+        assert q3.request("counter.sign_in", staff="lan.nt")["ok"]
+        assert q1.request("counter.sign_in", staff="lan.nt")["error"]["code"] == "staff_not_allowed"
+        assert q3.request("counter.sign_out")["ok"]
+        admin.get(base(server) + "/admin/staff/lan.nt")
+        admin.find_element(By.CSS_SELECTOR, '#edit-staff input[name="active"]').click()  # lock the account
+        submit(admin, "#edit-staff")
+        assert "Đã lưu" in done_line(admin)
+        assert "đã khóa" in admin.find_element(By.CSS_SELECTOR, 'tr[data-staff="lan.nt"]').text
+        assert q3.request("counter.sign_in", staff="lan.nt")["ok"] is False
+    audit = [e.data for e in server.store.events_after(0, 10_000) if e.type == "StaffAccountChanged" and e.data["staff"] == "lan.nt"]
+    assert [(a["change"], a["by"]) for a in audit] == [("created", "quantri"), ("disabled", "quantri")]
 
 
 def test_a_manager_sees_the_pages_but_cannot_change_them(browser, server, tmp_path):
@@ -350,7 +386,7 @@ def post_from_page(browser, path: str, fields: dict[str, str], with_token: bool)
     return browser.execute_async_script(script, path, fields, with_token)
 
 
-PAGES = ["", "/day", "/services", "/services/HT", "/counters", "/counters/Q6", "/staff", "/devices", "/devices/kiosk-01",
+PAGES = ["", "/day", "/services", "/services/HT", "/counters", "/counters/Q6", "/staff", "/staff/quantri", "/devices", "/devices/kiosk-01",
          "/hours", "/procedures", "/procedures/misses"]
 
 

@@ -18,7 +18,7 @@ DOC = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
 def test_an_edit_returns_a_valid_copy_and_leaves_the_document_in_force_alone():
     before = copy.deepcopy(DOC)
     changed = edit.put_service(DOC, "TN", "Tài nguyên nước", numbers="6001-6999", new=True)
-    assert DOC == before
+    assert before == DOC
     config = cfg.parse(changed)
     assert config.services["TN"].numbering.first == 6001
     assert changed["voice"] == DOC["voice"]  # tables the server does not read travel unchanged

@@ -7,18 +7,19 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, make_response, redirect, request, url_for
 
 from motcua import i18n
 from motcua import protocol as p
 from queue_server.config_edit import EditError, position, refused_field
 from queue_server.live import TopicFilter
-from queue_server.web.admin.standin_auth import acting_device, current_staff, requires
+from queue_server.staff import ADMINISTRATOR, MANAGER
+from queue_server.web.auth import acting_device, add_home_link, current_staff, requires
+from queue_server.web.pages import page_language, render_page
 from queue_server.web.support import office
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-ADMINISTRATOR, MANAGER = "administrator", "manager"
 viewers = requires(ADMINISTRATOR, MANAGER)  # managers see every page, read-only
 editors = requires(ADMINISTRATOR)  # every POST that changes something
 
@@ -36,11 +37,13 @@ NAV = (
     ("admin.procedures", "admin.nav.procedures"),
     ("admin.misses", "admin.nav.misses"),
 )
+add_home_link("admin.overview", "admin.title", ADMINISTRATOR, MANAGER)  # on the page staff see after signing in
 DONE = frozenset({"saved", "removed", "notice", "imported", "cleared", "closed", "opened"})
 
 
 def t(key: str, **params: Any) -> str:
-    return i18n.text(key, "vi", **params)
+    """A catalog text in the page's language (Vietnamese unless ?lang=en)."""
+    return i18n.text(key, page_language(), **params)
 
 
 class Form:
@@ -82,12 +85,12 @@ class Form:
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
+    """An admin page in the staff layout (the person, sign-out, the CSRF token), with the admin menu."""
     staff = current_staff()
     done = request.args.get("done")
-    html = render_template(
-        f"admin/{template}", t=t, staff=staff, editable=staff is not None and staff.role == ADMINISTRATOR,
-        nav=NAV, active_nav=_active_nav(), office_name=office().config.name, done=t(f"admin.done.{done}") if done in DONE else None,
-        **context,
+    html = render_page(
+        f"admin/{template}", editable=staff is not None and staff.role == ADMINISTRATOR, nav=NAV, active_nav=_active_nav(),
+        done=t(f"admin.done.{done}") if done in DONE else None, **context,
     )
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"  # a back button must not show a stale configuration
@@ -164,13 +167,6 @@ def next_reset(now: datetime) -> datetime:
     reset = office().config.day_reset
     candidate = now.replace(hour=reset.hour, minute=reset.minute, second=0, microsecond=0)
     return candidate if candidate > now else candidate + timedelta(days=1)
-
-
-@bp.record_once
-def _standin(state: Any) -> None:  # STAND-IN: goes with standin_auth.py
-    from queue_server.web.admin import standin_auth
-
-    state.app.register_blueprint(standin_auth.bp)
 
 
 @bp.app_template_filter("vn_date")
