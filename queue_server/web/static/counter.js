@@ -8,7 +8,7 @@
 (function () {
   "use strict";
   var S = MotcuaStaff.data("counter-setup"), T = MotcuaStaff.data("counter-text");
-  var state = {}, offsetMs = 0, busy = false, dialog = null;
+  var state = {}, offsetMs = 0, dialog = null, holderSeen;
 
   function $(id) { return document.getElementById(id); }
   function text(key, params) {
@@ -53,6 +53,9 @@
     var mine = !!(c && c.staff === S.me && status !== "closed");
     var held = !!(c && c.staff && c.staff !== S.me && status !== "closed");
     var ticket = !!(mine && c.ticket), paused = status === "paused";
+    var holderNow = c ? c.staff + "/" + status : "";
+    if (holderSeen !== undefined && holderNow !== holderSeen && !mine) { say(""); }  // "you took the counter" is stale now
+    holderSeen = holderNow;
     var pill = $("counter-status");
     pill.setAttribute("data-status", status);
     pill.textContent = text("status." + status);
@@ -60,7 +63,7 @@
     if (held) { holder.textContent = text("js.held_by", {name: staffName(c.staff)}); }
     else if (!mine) { holder.textContent = text("js.closed"); }
     else if (paused) { holder.textContent = text("js.paused", {reason: c.paused_reason || ""}); }
-    show(holder, held || !mine || paused);
+    show($("holder-box"), held || !mine || paused);
     show($("btn-sign-in"), !mine);
     $("current-number").textContent = c && c.ticket ? c.ticket : "–";
     $("current-number").setAttribute("data-number", c && c.ticket ? c.ticket : "");
@@ -130,16 +133,22 @@
   }
 
   // --- acting -----------------------------------------------------------------------------
+  /* One request at a time, in order. A second press of the action in flight is a double tap and is
+     dropped (two "next" would call two citizens); another action waits its turn (B then K quickly). */
+  var inFlight = null, pending = null;
   function act(action, fields) {
-    if (busy) { return; }
-    busy = true;
+    if (inFlight) {
+      if (action !== inFlight) { pending = [action, fields]; }
+      return;
+    }
+    inFlight = action;
     document.body.className += " busy";
     var body = fields || {};
     body.id = MotcuaStaff.requestId();
     var url = S.api.replace("ACTION", action), tries = 0;
     function done(status, reply) {
       if (status === 0 && tries < 1) { tries += 1; setTimeout(function () { MotcuaStaff.send("POST", url, body, done); }, 1000); return; }
-      busy = false;
+      inFlight = null;
       document.body.className = document.body.className.replace(/ busy/g, "");
       if (status === 401) { window.location.href = "/dang-nhap?expired=1&next=" + encodeURIComponent(window.location.pathname); return; }
       if (reply && reply.ok) {
@@ -147,9 +156,12 @@
         say(text("ok." + action, {number: reply.ticket ? reply.ticket.number : ""}), "ok");
       } else if (reply && reply.error) {
         say(reply.error.message, "error");
+        pending = null;  // what was queued behind a refusal was meant for another situation
       } else {
         say(text("js.failed"), "error");
+        pending = null;
       }
+      if (pending) { var next = pending; pending = null; act(next[0], next[1]); }
     }
     MotcuaStaff.send("POST", url, body, done);
   }
