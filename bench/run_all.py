@@ -20,6 +20,7 @@ BENCHES = {
     "reports": "bench_reports.py",
     "kiosk": "bench_kiosk.py",
     "counter": "bench_counter.py",
+    "admin_config": "bench_admin_config.py",
 }
 
 

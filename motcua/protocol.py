@@ -46,6 +46,7 @@ ERROR_CODES = (
     "unknown_priority_group",
     "service_closed",
     "office_closed",
+    "office_holiday",
     "numbers_exhausted",
     "counter_closed",
     "counter_paused",

@@ -400,17 +400,15 @@ def config_export(config_path: str | None, data_dir: str, destination: str) -> N
 
     Example: motcua config export --data /var/lib/motcua office-now.toml
     """
-    import tomli_w
-
+    from queue_server.config_export import document_in_force, to_toml
     from queue_server.store import Store
 
     seed = load_config(config_path)
     store = Store(_existing_db(data_dir), seed.id)
     try:
-        document = store.config_document() or seed.source
+        text = to_toml(document_in_force(store, seed))
     finally:
         store.close()
-    text = "# Exported by `motcua config export`: the configuration the office runs on.\n" + tomli_w.dumps(document)
     if destination == "-":
         click.echo(text, nl=False)
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -106,6 +106,22 @@ class Counter:
     services: tuple[str, ...]
     priority_only: bool = False
     spoken_name: str = ""  # what the loudspeaker says; empty: "quầy số N" (motcua.speech.counter_words)
+
+
+@dataclass(frozen=True)
+class Holiday:
+    """Days the office is closed whatever [hours] says ([[holidays]]): a public holiday, Tết."""
+
+    first: date
+    last: date
+    name: str
+
+    def covers(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+MAX_HOLIDAYS = 200  # a few years of announced holidays; old ones may stay in the file
+MAX_HOLIDAY_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -238,6 +254,7 @@ class OfficeConfig:
     overrides: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     vote_reasons: dict[str, VoteReason] = field(default_factory=_default_vote_reasons)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    holidays: tuple[Holiday, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -250,11 +267,33 @@ class OfficeConfig:
         return shifted.date().isoformat()
 
     def is_open(self, now: datetime) -> bool:
-        if self.issue_outside_hours or not self.hours:
+        """Whether kiosks may issue now: not on a holiday, and within [hours] (if any).
+        `issue_outside_hours` (--always-open) opens holidays too."""
+        if self.issue_outside_hours:
+            return True
+        if self.holiday_on(now) is not None:
+            return False
+        if not self.hours:
             return True
         local = now.astimezone(self.tz)
         t = local.time()
         return any(start <= t < end for start, end in self.hours.get(local.weekday(), ()))
+
+    def holiday_on(self, now: datetime) -> Holiday | None:
+        """The holiday covering the local date of `now`, if any."""
+        day = now.astimezone(self.tz).date()
+        return next((h for h in self.holidays if h.covers(day)), None)
+
+    def next_open_day(self, now: datetime) -> date | None:
+        """The first local date after today with opening hours and no holiday (None: none within 60 days)."""
+        day = now.astimezone(self.tz).date()
+        for _ in range(60):
+            day += timedelta(days=1)
+            if any(h.covers(day) for h in self.holidays):
+                continue
+            if not self.hours or self.hours.get(day.weekday()):
+                return day
+        return None
 
     def hours_text(self) -> str:
         """The hours as people say them: 'Thứ Hai đến Thứ Sáu: sáng 07:00-11:30, chiều 13:00-17:00; Thứ Bảy: sáng 07:00-11:30'.
@@ -335,6 +374,7 @@ def parse(raw: dict[str, Any]) -> OfficeConfig:
         source=raw,
         vote_reasons=_vote_reasons(raw),
         reports=_reports(raw.get("reports", {})),
+        holidays=_holidays(raw),
     )
 
 
@@ -404,6 +444,42 @@ def _hours(raw: Any) -> dict[int, tuple[tuple[time, time], ...]]:
             parsed.append((a, b))
         hours[WEEKDAYS.index(day)] = tuple(parsed)
     return hours
+
+
+def _iso_date(value: Any, where: str) -> date:
+    if isinstance(value, date):
+        # A TOML date literal cannot travel in the JSON of a configuration change: keep dates as text.
+        raise ConfigError(f'{where}: write the date in quotes, like "{value.isoformat()}"')
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ConfigError(f'{where}: must be a date like "2026-09-02", got {value!r}')
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not a date") from None
+
+
+def _holidays(raw: dict[str, Any]) -> tuple[Holiday, ...]:
+    """[[holidays]]: date = "2026-09-02", optional until = "2026-09-03" (inclusive), name."""
+    items = _list(raw, "holidays")
+    if len(items) > MAX_HOLIDAYS:
+        raise ConfigError(f"holidays: at most {MAX_HOLIDAYS} entries (remove past years)")
+    holidays = []
+    for i, h in enumerate(items):
+        where = f"holidays[{i}]"
+        for key in h:
+            if key not in ("date", "until", "name"):
+                raise ConfigError(f"{where}.{key}: unknown key (known: date, until, name)")
+        first = _iso_date(h.get("date"), f"{where}.date")
+        last = _iso_date(h["until"], f"{where}.until") if "until" in h else first
+        if last < first:
+            raise ConfigError(f"{where}.until: {last.isoformat()} is before the date {first.isoformat()}")
+        if (last - first).days >= MAX_HOLIDAY_DAYS:
+            raise ConfigError(f"{where}.until: a holiday lasts at most {MAX_HOLIDAY_DAYS} days")
+        name = _str(h, f"{where}.name")
+        if len(name) > 100:
+            raise ConfigError(f"{where}.name: at most 100 characters")
+        holidays.append(Holiday(first, last, name))
+    return tuple(sorted(holidays, key=lambda h: h.first))
 
 
 def _services(raw: Any) -> dict[str, Service]:

@@ -387,8 +387,9 @@ class Office:
 
     def _check_person(self, device: Device, op: str, counter: str | None) -> None:
         """A page acting for a person works only at the counter that person signed in at: when a
-        colleague took the counter over, the old tab's buttons must not act in the colleague's name."""
-        if device.staff is None or counter is None or op == "counter.sign_in":
+        colleague took the counter over, the old tab's buttons must not act in the colleague's name.
+        An administrator's page (role admin) supervises every counter: it closes them at the end of the day."""
+        if device.staff is None or device.role != "counter" or counter is None or op == "counter.sign_in":
             return
         held = self.state.counters.get(counter)
         if held is not None and held.staff != device.staff:

@@ -105,6 +105,11 @@ def _issue(state: OfficeState, config: OfficeConfig, cmd: c.IssueTicket, now: da
     if cmd.priority_group is not None and cmd.priority_group not in config.priority_groups:
         raise Rejected("unknown_priority_group", group=cmd.priority_group)
     if not config.is_open(now):
+        holiday = config.holiday_on(now)
+        if holiday is not None:
+            reopens = config.next_open_day(now)
+            raise Rejected("office_holiday", holiday=holiday.name, hours=config.hours_text(),
+                           reopens=f"{reopens:%d/%m/%Y}" if reopens else "")
         raise Rejected("office_closed", hours=config.hours_text())
     _check_issue_rate(state, config, cmd.device, now)
     seq = state.next_seq.get(service.code, service.numbering.first)
