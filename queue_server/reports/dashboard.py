@@ -112,3 +112,21 @@ def alerts(config: Any, now: datetime, waiting: list[dict[str, Any]], counters: 
             out.append({"kind": "counter_idle", "counter": c.id, "counter_name": config.counters[c.id].name, "staff": c.staff,
                         "idle_minutes": None if idle is None else int(idle // 60), "waiting": len(callable_now)})
     return out
+
+
+def room_view(board: dict[str, Any], shows_officials: bool = False) -> dict[str, Any]:
+    """The dashboard for the public screen in the room: the office's and each field's figures, the counters' status.
+
+    Left out: per-counter and per-official figures and the alerts (the manager's business), and who
+    sits at each counter unless the office sets `room_shows_officials` (docs/reports.md).
+    """
+    longest = board["longest_waiting"]
+    return {
+        **{k: board[k] for k in ("office", "office_name", "business_day", "now", "targets", "summary", "by_field", "hourly",
+                                 "wait_distribution") if k in board},
+        **{k: board[k] for k in ("live_boot", "live_seq") if k in board},
+        "longest_waiting": None if longest is None else {k: longest[k] for k in ("number", "service", "service_name", "waited_seconds")},
+        "counters": [{"counter": c["counter"], "name": c["name"], "status": c["status"],
+                      **({"staff": c["staff"]} if shows_officials else {})} for c in board["counters"]],
+        "shows_officials": shows_officials,
+    }

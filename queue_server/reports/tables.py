@@ -111,8 +111,9 @@ def targets_table(report: dict[str, Any], lang: str) -> Table:
                        _t("goal.share", lang, share=f"{t['satisfaction_target']:.0%}"), verdict(s["meets_satisfaction_target"])])
     d = report["dossiers"]["summary"]
     if report["dossiers"]["available"]:
+        nothing_due = d["on_time_share"] is None and d["overdue"] == 0  # no dossier settled or overdue: nothing to judge
         table.rows.append([_t("row.on_time", lang), Share(d["on_time_share"]), _t("goal.all", lang),
-                           verdict(d["settled_late"] == 0 and d["overdue"] == 0)])
+                           _t("unknown", lang) if nothing_due else verdict(d["settled_late"] == 0 and d["overdue"] == 0)])
     return table
 
 
