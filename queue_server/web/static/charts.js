@@ -5,6 +5,7 @@
      target: 15,                      // optional: a dashed line at this value, labelled text.target
      over: function (i, value) {},    // optional: true marks bar i as over the target (hatched, other colour)
      decimals: 0,                     // value labels: digits after the decimal comma
+     counts: true,                    // whole numbers (people, visits): whole ticks on the axis
      text: {target: "Mục tiêu 15 phút", over: "Vượt mục tiêu", within: "Trong mục tiêu", empty: "Chưa có số liệu"},
      title: "Số lượt lấy số theo giờ"
    });
@@ -67,13 +68,15 @@
       return svg;
     }
     if (max <= 0) { max = 1; }
-    var step = niceStep(max, 4), top = Math.ceil(max / step) * step;
+    var step = niceStep(max, 4);
+    if (spec.counts) { step = Math.max(1, Math.round(step)); }  // people and visits come whole
+    var top = Math.ceil(max / step) * step, tickDecimals = step >= 1 ? 0 : step >= 0.1 ? 1 : 2;
     var plotW = W - LEFT - RIGHT, plotH = H - TOP - BOTTOM;
     function y(v) { return TOP + plotH - (v / top) * plotH; }
 
     for (var t = 0; t <= top + step / 2; t += step) {
       el("line", {x1: LEFT, x2: W - RIGHT, y1: y(t), y2: y(t), "class": "grid"}, svg);
-      text(svg, LEFT - 6, y(t) + 4, number(t, step < 1 ? 1 : 0), {"class": "tick", "text-anchor": "end"});
+      text(svg, LEFT - 6, y(t) + 4, number(t, tickDecimals), {"class": "tick", "text-anchor": "end"});
     }
     var n = Math.max(values.length, 1), slot = plotW / n, barW = Math.max(2, slot * 0.72);
     var widest = 0;
@@ -83,7 +86,7 @@
       var v = values[i], x = LEFT + i * slot + (slot - barW) / 2;
       if (v !== null && v !== undefined) {
         var over = spec.over ? !!spec.over(i, v) : false;
-        anyOver = anyOver || over;
+        anyOver = anyOver || (over && v > 0);
         var h = Math.max(v > 0 ? 1 : 0, (v / top) * plotH);
         el("rect", {x: x, y: TOP + plotH - h, width: barW, height: h, "class": over ? "bar over" : "bar",
                     fill: over ? "url(#" + id + ")" : null, "data-value": v}, svg);
@@ -148,7 +151,7 @@
         values.push(row && row.mean_wait_seconds !== null ? row.mean_wait_seconds / 60 : null);
       }
     }
-    if (kind === "arrivals") { return bars(node, {labels: labels, values: values, text: words(text, target), title: title}); }
+    if (kind === "arrivals") { return bars(node, {labels: labels, values: values, counts: true, text: words(text, target), title: title}); }
     return bars(node, {labels: labels, values: values, target: target, text: words(text, target), title: title,
                        over: function (j, v) { return v > target; }});
   }
@@ -159,7 +162,7 @@
       labels.push(b.to_minutes === null ? b.from_minutes + "+" : b.from_minutes + "–" + b.to_minutes);
       values.push(b.visits);
     }
-    return bars(node, {labels: labels, values: values, text: words(text, target), title: title,
+    return bars(node, {labels: labels, values: values, counts: true, text: words(text, target), title: title,
                        over: function (j) { return buckets[j].from_minutes >= target; }});
   }
   function periods(node, rows, target, text, title) {
