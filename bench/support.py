@@ -108,7 +108,25 @@ def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
+def seed_officials(config: Path, data: Path, *staff: str) -> None:
+    """Official accounts allowed at every counter (counter.sign_in names a real account, issue 16)."""
+    from motcua.clock import SystemClock
+    from queue_server.config import load
+    from queue_server.office import Office
+    from queue_server.staff.accounts import ensure_officials
+    from queue_server.store import Store
+
+    office = load(config)
+    store = Store.in_dir(data, office.id)
+    try:
+        work = ensure_officials({s: list(office.counters) for s in staff}, office.counters, by="bench")
+        Office(office, store, SystemClock()).record(work)
+    finally:
+        store.close()
+
+
 def start_server(config: Path, data: Path, broker: str | None, mqtt_port: int | None = None) -> subprocess.Popen:
+    seed_officials(config, data, "bench")
     args = [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data), "--no-http",
             "--log-level", "WARNING"]
     args += ["--broker", broker] if broker else ["--mqtt-listen", f"127.0.0.1:{mqtt_port}"]

@@ -17,7 +17,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin
 
 CONTRACT_VERSION = 1
-CONTRACT_MINOR = 1  # 1.1: typed outbound schemas, state/calls, state/clock, counter figures, rating devices
+CONTRACT_MINOR = 2  # 1.1: typed outbound schemas, state/calls, state/clock, counter figures, rating devices;
+# 1.2: counter.sign_in names a staff account allowed at the counter; a transfer may give its reason
 DEFAULT_PREFIX = "motcua"
 MAX_PAYLOAD_BYTES = 64 * 1024
 # Deeper JSON than any contract message needs makes json.loads recurse until RecursionError
@@ -66,6 +67,9 @@ ERROR_CODES = (
     "invalid_config",
     "config_in_use",
     "unknown_vote_reason",
+    "unknown_staff",
+    "staff_not_allowed",
+    "counter_taken",
     "internal_error",
 )
 
@@ -208,6 +212,7 @@ class CounterTransfer:
     to_service: str | None = None
     to_counter: str | None = None
     counter: str | None = None
+    reason: str | None = None  # why (1.2): kept in the log for the office, never shown to citizens
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,7 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
     service = config.counters[yours].services[0]
 
     def ready(qs: Any) -> None:
+        password = _demo_accounts(qs, yours)
         broker = f" --broker {qs.broker_url}" if qs.broker_url.port != 1883 else ""
         simulated = (f"Simulated kiosks issue tickets and simulated officials serve every counter but {yours}.\n"
                      if traffic else "")
@@ -232,6 +233,7 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
             f"  motcua send counter.sign_in counter={yours} staff=toi{broker}\n"
             f"  motcua call --counter {yours}{broker}\n"
             f"  motcua send counter.recall counter={yours}{broker}       (also: counter.finish, counter.skip, counter.pause ...)\n"
+            f"  counter page: http://{http_listen}/quay/{yours}  (user name toi, password {password}: made for this demo)\n"
             f"  curl http://{http_listen}/api/state\n"
             f"  motcua events --data {data_dir}\n"
             "Stop with Ctrl+C.\n",
@@ -241,6 +243,22 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
             start_traffic(config, qs.broker_url, qs.stopping, leave=yours)
 
     _run_server(config, data_dir, None, mqtt_listen, http_listen, "WARNING", on_ready=ready)
+
+
+def _demo_accounts(qs: Any, yours: str) -> str:
+    """The demo's officials: one per simulated counter (as motcua.demo names them) and `toi` for the person
+    trying it, with a fresh random password (never a default one). Returns that password."""
+    import secrets
+
+    from queue_server.staff import accounts
+
+    others = [cid for cid in qs.config.counters if cid != yours]
+    officials = {f"can-bo-{i + 1:02d}": [cid] for i, cid in enumerate(others)} | {"toi": [yours]}
+    qs.record(accounts.ensure_officials(officials, qs.config.counters, by="demo"))
+    password = secrets.token_urlsafe(9)
+    change = accounts.edit_account("toi", qs.config.counters, password=password)
+    qs.record(lambda db, now: change.apply(db, now, by="demo"))
+    return password
 
 
 def _free_or_other(address: str, default_port: int) -> str:

@@ -116,6 +116,9 @@ class Device:
     # Issue limits of this device (None: the office's [issuing] limits for its role).
     tickets_per_minute: int | None = None
     tickets_per_hour: int | None = None
+    # The signed-in person a page acts for (requests made inside the server, never from the
+    # configuration): the office checks it against the counter and records it (issue 16).
+    staff: str | None = None
 
 
 @dataclass(frozen=True)

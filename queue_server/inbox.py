@@ -7,8 +7,10 @@ republish and stop. One worker thread takes them in batches (group commit).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from queue_server.config import Device
@@ -33,6 +35,16 @@ class LocalRequest:
 
 
 @dataclass(frozen=True)
+class Record:
+    """Work on the office database that goes with audit events (a login, an account change), run by
+    the worker so that the events table keeps one writer: `work(db, now) -> (result, events)`."""
+
+    work: Callable[[Any, datetime], tuple[Any, list[Any]]]
+    device: str | None = None
+    reply: Future[Any] = field(default_factory=Future, compare=False)
+
+
+@dataclass(frozen=True)
 class Presence:
     device: str
     payload: bytes
@@ -48,4 +60,4 @@ class Stop:
     pass
 
 
-Message = DeviceRequest | LocalRequest | Presence | Republish | Stop
+Message = DeviceRequest | LocalRequest | Record | Presence | Republish | Stop

@@ -37,7 +37,8 @@ from queue_server.engine import Rejected, apply_all, decide, roll_day
 from queue_server.engine import commands as c
 from queue_server.engine import events as e
 from queue_server.engine.state import RecentCall
-from queue_server.store import Pending, Store
+from queue_server.staff.store import StaffStore
+from queue_server.store import Pending, Store, write_transaction
 from queue_server.views import (
     call_view,
     clock_view,
@@ -121,7 +122,7 @@ _BUILDERS: dict[str, Builder] = {
     "ticket.reprint": lambda o, d, b, k: c.ReprintTicket(b.number, d.id),
     "ticket.requeue": lambda o, d, b, k: c.RequeueTicket(b.number),
     "ticket.arrive": lambda o, d, b, k: c.ConfirmArrival(o.number_for(d, b)),
-    "counter.sign_in": lambda o, d, b, k: c.SignIn(k, b.staff),
+    "counter.sign_in": lambda o, d, b, k: c.SignIn(k, o.official(d, b.staff, k)),
     "counter.sign_out": lambda o, d, b, k: c.SignOut(k),
     "counter.next": lambda o, d, b, k: c.CallNext(k),
     "counter.call": lambda o, d, b, k: c.CallTicket(k, b.number),
@@ -129,7 +130,7 @@ _BUILDERS: dict[str, Builder] = {
     "counter.start": lambda o, d, b, k: c.StartService(k),
     "counter.skip": lambda o, d, b, k: c.SkipNoShow(k),
     "counter.finish": lambda o, d, b, k: c.Finish(k),
-    "counter.transfer": lambda o, d, b, k: c.Transfer(k, b.to_service, b.to_counter),
+    "counter.transfer": lambda o, d, b, k: c.Transfer(k, b.to_service, b.to_counter, b.reason),
     "counter.pause": lambda o, d, b, k: c.Pause(k, b.reason),
     "counter.resume": lambda o, d, b, k: c.Resume(k),
     "counter.close": lambda o, d, b, k: c.CloseCounter(k),
@@ -139,7 +140,7 @@ _BUILDERS: dict[str, Builder] = {
     "vote.counter": lambda o, d, b, k: c.VoteAtCounter(k, b.level, tuple(b.reasons)),
     "device.status": lambda o, d, b, k: c.ReportDeviceStatus(d.id, b.component, b.state, b.detail),
     "office.notice": lambda o, d, b, k: c.SetNotice(b.text),
-    "office.configure": lambda o, d, b, k: c.Reconfigure(b.document, d.id),
+    "office.configure": lambda o, d, b, k: c.Reconfigure(b.document, d.staff or d.id),  # the person, when a page asks
 }
 _COUNTER_BOUND_OPS = frozenset(op for op in p.OPS if op.startswith("counter.")) | {"vote.counter"}
 
@@ -170,6 +171,7 @@ class Office:
         self.token = token
         self.topics = p.Topics(config.id, config.topic_prefix)
         self.state = store.load_state(self.config)
+        self.staff = StaffStore(store.db).migrate()  # counter.sign_in names an account (issue 16)
         self.presence: dict[str, str] = {}
         self.refusals = RefusalMemory()
         self._published_counters = set(self.state.counters)
@@ -307,6 +309,7 @@ class Office:
             return reply, None
         try:
             counter = authorise(spec, request)
+            self._check_person(spec, request.op, counter)
             command = _BUILDERS[request.op](self, spec, request.body, counter)
             events = decide(self.state, self.config, command, now)
         except Rejected as refusal:
@@ -365,6 +368,48 @@ class Office:
         counter_id = getattr(command, "counter", None)
         if counter_id in self.state.counters:
             result["counter"] = counter_view(self.state, self.config, self.state.counters[counter_id])
+        return result
+
+    def official(self, device: Device, staff: str, counter: str | None) -> str:
+        """The account a `counter.sign_in` names, if it exists, is active and may serve at the
+        counter: per-official reports count real people, not free text (issue 16). A page that
+        acts for a signed-in person may sign in only that person."""
+        staff = staff.strip().lower()  # ids are lowercase (queue_server/staff/model.py); a keypad may send "NV01"
+        if device.staff is not None and staff != device.staff:
+            raise Rejected("not_authorized", device=device.id, op="counter.sign_in")
+        member = self.staff.get(staff)
+        if member is None or not member.active:
+            raise Rejected("unknown_staff", staff=staff)
+        if counter is None or not member.may_serve(counter):
+            name = self.config.counters[counter].name if counter in self.config.counters else counter
+            raise Rejected("staff_not_allowed", staff=staff, counter=counter, counter_name=name)
+        return member.id
+
+    def _check_person(self, device: Device, op: str, counter: str | None) -> None:
+        """A page acting for a person works only at the counter that person signed in at: when a
+        colleague took the counter over, the old tab's buttons must not act in the colleague's name."""
+        if device.staff is None or counter is None or op == "counter.sign_in":
+            return
+        held = self.state.counters.get(counter)
+        if held is not None and held.staff != device.staff:
+            name = self.config.counters[counter].name if counter in self.config.counters else counter
+            raise Rejected("counter_taken", counter=counter, counter_name=name, staff=held.staff or "")
+
+    def record(self, work: Callable[[Any, datetime], tuple[Any, list[e.Event]]], device: str | None = None) -> Any:
+        """Run `work(db, now)` (a change to the staff tables, say) and commit the audit events it returns
+        in the same transaction: the account and its line in the log are written together or not at all.
+        Only audit events: they change no engine state, so memory and disk cannot disagree."""
+        now = self.clock.now()
+        try:
+            with write_transaction(self.store.db):  # IMMEDIATE: work may read before it writes
+                result, events = work(self.store.db, now)
+                if not all(isinstance(ev, e.AUDIT_EVENTS) for ev in events):
+                    raise TypeError("Office.record takes audit events only")
+                if events:
+                    self.store.commit(self.state, [Pending(events, device, None, None)], now)
+        except BaseException:
+            self.store.reset_sequence()  # the commit's sequence numbers were rolled back with it
+            raise
         return result
 
     def number_for(self, device: Device, body: p.TicketArrive) -> str:

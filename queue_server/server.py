@@ -208,6 +208,9 @@ class QueueServer:
             for message in items:
                 if isinstance(message, inbox.Presence):
                     self.office.note_presence(message.device, message.payload)
+            for message in items:
+                if isinstance(message, inbox.Record):
+                    self._record(message)
             try:
                 if requests:
                     self._publish(self._answer(requests, self.office.handle_batch([(m.device, m.payload) for m in requests])))
@@ -240,6 +243,20 @@ class QueueServer:
         """Act as `device` from inside the server (a web page): same authorisation, engine and
         durability as an MQTT request; returns the reply after the commit. Thread-safe."""
         message = inbox.LocalRequest(device, p.dumps({"id": request_id or uuid.uuid4().hex, "op": op, **fields}))
+        self.inbox.put(message)
+        return message.reply.result(timeout)
+
+    def _record(self, message: inbox.Record) -> None:
+        assert self.office is not None
+        try:
+            message.reply.set_result(self.office.record(message.work, message.device))
+        except Exception as exc:  # the caller gets it (a StaffError, say); the worker goes on
+            message.reply.set_exception(exc)
+
+    def record(self, work: Any, device: str | None = "web", timeout: float = 10.0) -> Any:
+        """Run `work(db, now) -> (result, audit events)` in the worker and commit both together;
+        returns the result or raises what the work raised. Thread-safe (web threads call it)."""
+        message = inbox.Record(work, device)
         self.inbox.put(message)
         return message.reply.result(timeout)
 

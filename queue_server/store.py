@@ -338,7 +338,9 @@ class Store:
         written from it. On any error nothing is written and the sequence is not advanced.
         """
         batch = list(batch)
-        seq = self.last_seq
+        # Another process may have written the log since (`motcua staff` on the console while the
+        # server runs): continue after it instead of failing the batch on a taken number.
+        seq = self.last_seq = max(self.last_seq, self._max_seq())
         last_seqs: list[int] = []
         tickets: set[str] = set()
         counters: set[str] = set()

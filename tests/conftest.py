@@ -16,6 +16,7 @@ from motcua.broker_url import BrokerURL
 from motcua.clock import FakeClock
 from queue_server import config as office_config
 from queue_server.server import QueueServer, ServerOptions
+from tests.staff_support import seed_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "firmware_config" / "office.example.toml"
@@ -38,7 +39,10 @@ def start_server(tmp_path: Path, config: office_config.OfficeConfig) -> Iterator
     """Start in-process servers (embedded broker unless `broker=` is given); stopped after the test."""
     servers: list[QueueServer] = []
 
-    def start(broker: BrokerURL | None = None, data_dir: Path | None = None, http: bool = True, cfg=None, clock=None) -> QueueServer:
+    def start(broker: BrokerURL | None = None, data_dir: Path | None = None, http: bool = True, cfg=None, clock=None,
+              officials: bool = True) -> QueueServer:
+        if officials:  # the test officials (tests/staff_support.py) exist, as accounts do in a real office
+            seed_data_dir(data_dir or tmp_path / "data", cfg or config)
         options = ServerOptions(
             data_dir=data_dir or tmp_path / "data",
             broker=broker,

@@ -87,6 +87,7 @@ class Transfer:
     counter: str
     to_service: str | None = None
     to_counter: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

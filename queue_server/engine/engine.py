@@ -240,7 +240,7 @@ def _transfer(state: OfficeState, config: OfficeConfig, cmd: c.Transfer, now: da
     return [
         e.TicketTransferred(
             at=now, ticket_id=ticket.id, counter=counter.id, staff=counter.staff,
-            to_service=to_service, to_counter=cmd.to_counter,
+            to_service=to_service, to_counter=cmd.to_counter, reason=cmd.reason,
         )
     ]
 
@@ -688,6 +688,7 @@ _APPLIERS: dict[type, Any] = {
     e.ServiceOpened: _service_opened, e.ServiceClosed: _service_closed, e.VoteSubmitted: _voted,
     e.DeviceStatusReported: _device_reported, e.NoticeChanged: _notice_changed,
     e.OfficeReconfigured: apply_reconfigured, e.TicketArrived: _arrived,
+    **dict.fromkeys(e.AUDIT_EVENTS, _nothing),
 }
 
 

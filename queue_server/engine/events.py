@@ -94,6 +94,7 @@ class TicketTransferred(Event):
     staff: str | None
     to_service: str
     to_counter: str | None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,44 @@ class DeviceStatusReported(Event):
     detail: str | None
 
 
+# --- the audit trail of people (issue 16): no state changes, the log is the record -------------
+# Written by QueueServer.record with the account or session change they describe. Never a
+# password, and never the text typed as a login unless it names an existing account (people
+# type their password into the wrong field).
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLoggedIn(Event):
+    staff: str
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLoginFailed(Event):
+    staff: str | None  # the account tried, if it exists
+    address: str | None
+    reason: str  # "bad_password", "unknown_account", "disabled", "no_password"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLoggedOut(Event):
+    staff: str
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAccountChanged(Event):
+    staff: str
+    by: str  # the staff id who made the change, "setup" (first-start link) or "console" (motcua staff)
+    change: str  # "created", "updated", "password", "disabled", "enabled"
+    role: str
+    counters: tuple[str, ...]
+    active: bool
+    fields: tuple[str, ...] = ()  # what an update changed (never a password)
+
+
+AUDIT_EVENTS = (StaffLoggedIn, StaffLoginFailed, StaffLoggedOut, StaffAccountChanged)
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -181,6 +220,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TicketSkipped, TicketRequeued, TicketTransferred, TicketReprinted, CounterSignedIn,
         CounterSignedOut, CounterPaused, CounterResumed, CounterClosed, ServiceOpened, ServiceClosed,
         VoteSubmitted, DeviceStatusReported, NoticeChanged, OfficeReconfigured, TicketArrived,
+        *AUDIT_EVENTS,
     )
 }
 
@@ -205,12 +245,17 @@ def from_record(type_name: str, data: dict[str, Any]) -> Event:
     for name in _DATETIME_FIELDS[cls]:
         if values.get(name) is not None:
             values[name] = datetime.fromisoformat(values[name])
-    if "reasons" in values:
-        values["reasons"] = tuple(values["reasons"])
+    for name in _TUPLE_FIELDS[cls]:
+        if isinstance(values.get(name), list):
+            values[name] = tuple(values[name])
     return cls(**values)
 
 
 _DATETIME_FIELDS: dict[type[Event], tuple[str, ...]] = {
     cls: tuple(name for name, tp in typing.get_type_hints(cls).items() if datetime in (tp, *typing.get_args(tp)))
+    for cls in EVENT_TYPES.values()
+}
+_TUPLE_FIELDS: dict[type[Event], tuple[str, ...]] = {
+    cls: tuple(name for name, tp in typing.get_type_hints(cls).items() if typing.get_origin(tp) is tuple)
     for cls in EVENT_TYPES.values()
 }

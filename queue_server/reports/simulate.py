@@ -298,6 +298,11 @@ def simulate_office(config: OfficeConfig, profile: Profile, first_day: date, day
             raise ValueError(f"{server.db_path} already has events after {first_day}: simulate later days or use another --data")
         if log and http_listen:
             log(f"HTTP: http://{http_listen[0]}:{http_listen[1]}/api/reports/dashboard")
+        from queue_server.staff.accounts import ensure_officials
+
+        # Counters sign in real accounts (issue 16): one password-less official per counter, as the simulation names them.
+        officials = {f"nv-{i + 1:02d}": [cid] for i, cid in enumerate(server.config.counters)}
+        server.record(ensure_officials(officials, server.config.counters, by="simulator"))
         sim = Simulation(config, profile, server.broker_url, clock=clock, seed=seed, speed=speed, log=log)
         try:
             return sim.run(first_day, days)

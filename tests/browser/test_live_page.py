@@ -12,10 +12,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bench.support import free_port
 from motcua.client import DeviceClient
 from queue_server.server import QueueServer, ServerOptions
+from tests.staff_support import seed_data_dir
 
 
 @pytest.fixture
-def options(tmp_path: Path) -> ServerOptions:
+def options(tmp_path: Path, config) -> ServerOptions:
+    seed_data_dir(tmp_path / "data", config)  # the official who signs in at Quầy 1 has an account (issue 16)
     return ServerOptions(data_dir=tmp_path / "data", mqtt_listen=("127.0.0.1", free_port()), http_listen=("127.0.0.1", free_port()))
 
 

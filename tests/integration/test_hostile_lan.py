@@ -16,11 +16,13 @@ from motcua import protocol as p
 from queue_server import office as office_module
 from queue_server.office import Office
 from queue_server.store import Store
+from tests.staff_support import seed_officials
 
 
 @pytest.fixture
 def office(tmp_path, config, clock):
     store = Store(tmp_path / "office.db", config.id)
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
     yield Office(config, store, clock)
     store.close()
 
@@ -248,6 +250,7 @@ def test_the_hourly_limit_caps_a_stuck_button(tmp_path, config, clock):
     from queue_server.config import IssuingLimits
 
     store = Store(tmp_path / "o.db", config.id)
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
     office = Office(config.with_overrides(issuing=IssuingLimits(per_minute=0, per_hour=30)), store, clock)
     issued = 0
     for i in range(100):

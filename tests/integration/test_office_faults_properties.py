@@ -26,6 +26,7 @@ from queue_server.office import Office
 from queue_server.store import Store
 from tests.conftest import EXAMPLE_CONFIG
 from tests.integration.test_hostile_lan import assert_memory_matches_disk
+from tests.staff_support import seed_officials
 
 # (object, attribute) of every stage a batch passes through; a fault raises once there.
 STAGES = [
@@ -56,6 +57,7 @@ class OfficeWithFaults(RuleBasedStateMachine):
         )
         self.clock = FakeClock()
         self.store = Store(Path(self.tmp.name) / "office.db", config.id)
+        seed_officials(self.store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
         self.office = Office(config, self.store, self.clock)
         self.sent: list[tuple[str, bytes]] = []
         self.acknowledged: dict[tuple[str, str], dict] = {}

@@ -12,12 +12,14 @@ from motcua import protocol as p
 from queue_server.config import IssuingLimits
 from queue_server.office import Office
 from queue_server.store import Store, backup
+from tests.staff_support import seed_officials
 
 
 @pytest.fixture
 def office(tmp_path, config, clock):
     # These tests issue many tickets at one instant; the per-kiosk limit has its own tests.
     store = Store(tmp_path / "office.db", config.id)
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
     yield Office(config.with_overrides(issuing=IssuingLimits(per_minute=0, per_hour=0)), store, clock)
     store.close()
 
@@ -158,6 +160,7 @@ def test_every_error_code_has_vietnamese_and_english_with_the_same_placeholders(
 
 def test_state_survives_a_restart(tmp_path, config, clock):
     store = Store(tmp_path / "office.db", config.id)
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
     office = Office(config, store, clock)
     for i in range(3):
         ask(office, "kiosk-01", "ticket.issue", rid=f"t{i}", service="HT")

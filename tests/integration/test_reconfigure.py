@@ -11,6 +11,7 @@ import pytest
 from queue_server.office import Office
 from queue_server.store import Store
 from tests.conftest import EXAMPLE_CONFIG
+from tests.staff_support import seed_officials
 
 
 @pytest.fixture
@@ -21,6 +22,7 @@ def document() -> dict:
 @pytest.fixture
 def office(tmp_path, config, clock):
     store = Store(tmp_path / "office.db", config.id)
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
     yield Office(config, store, clock)
     store.close()
 
@@ -53,6 +55,7 @@ def test_a_new_counter_and_devices_work_at_once_and_survive_a_restart(office, do
     assert "Q7" in [c["id"] for c in office_state["counters"]]
     assert office.topics.state_counter("Q7") in published
     assert ask(office, "kiosk-03", "k", "ticket.issue", service="HT")["ok"]
+    seed_officials(office.store.db, ["Q7"], ("nv07",))  # the administrator assigns an official to the new counter
     assert ask(office, "quay-07", "in", "counter.sign_in", staff="nv07")["ok"]
     assert ask(office, "quay-07", "n", "counter.next")["ticket"]["number"] == "1001"
     # A restart with the same seed file runs on the changed configuration, and keeps --always-open.
@@ -118,6 +121,7 @@ def test_what_today_uses_cannot_be_removed_or_renumbered(office, document):
 
 def test_hours_change_reaches_the_office_state_and_refusals(office, document, config, tmp_path, clock):
     store = Store(tmp_path / "closed.db", config.id)
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
     strict = Office(config.with_overrides(issue_outside_hours=False), store, clock)
     changed = copy.deepcopy(document)
     changed["hours"] = {"sun": "01:00-02:00"}

@@ -17,11 +17,13 @@ from queue_server.reports.visits import ReportDB
 from queue_server.store import Store
 from tests.conftest import ROOT, run_cli
 from tests.integration.report_day import known_day
+from tests.staff_support import seed_officials
 
 
 @pytest.fixture
 def report(tmp_path, config, clock):
     store = Store(tmp_path / "data" / "motcua.db", config.id)
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
     office = Office(config, store, clock)
     known_day(office, clock)
     rdb = ReportDB(store.path, config)

@@ -12,6 +12,7 @@ from queue_server.reports.report import build
 from queue_server.reports.visits import ReportDB
 from queue_server.store import Store
 from tests.integration.report_day import known_day
+from tests.staff_support import seed_officials
 
 DAY = "2026-11-23"
 
@@ -19,6 +20,7 @@ DAY = "2026-11-23"
 @pytest.fixture
 def office(tmp_path, config, clock):
     store = Store(tmp_path / "office.db", config.id)
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
     yield Office(config, store, clock)
     store.close()
 

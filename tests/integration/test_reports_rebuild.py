@@ -11,6 +11,7 @@ from queue_server.office import Office
 from queue_server.reports.rollup import ROLLUP_TABLES
 from queue_server.reports.visits import ReportDB
 from queue_server.store import Store
+from tests.staff_support import seed_officials
 
 TABLES = ("report_visits", "report_votes", "report_vote_reasons", "report_sessions", *ROLLUP_TABLES)
 
@@ -64,6 +65,7 @@ def _random_days(office: Office, clock, rdb: ReportDB, seed: int, days: int = 2)
 @pytest.mark.parametrize("seed", [19, 2])
 def test_a_rebuild_equals_the_rows_caught_up_live(tmp_path, config, clock, seed):
     store = Store(tmp_path / "office.db", config.id)
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts (issue 16)
     office = Office(config, store, clock)
     live = ReportDB(store.path, config)
     assert _random_days(office, clock, live, seed=seed) > 200
