@@ -10,9 +10,10 @@
     (target: at most 300 ms each);
 (c) times the dashboard of a busy day in progress on top of that year (target: 50 ms of
     server time), including the catch-up of the events since the last refresh; then the pages'
-    refresh path itself: GET /api/reports/dashboard and /api/reports/room over HTTP (uvicorn and
-    Flask, as a page asks after a live change: catch-up, figures, JSON), the answer every further
-    screen gets for the same change, and 200 screens asking after one change;
+    refresh path itself: GET /api/reports/dashboard (a signed-in manager) and /api/reports/room over
+    HTTP (uvicorn and Flask, as a page asks after a live change: session check, catch-up, figures,
+    JSON), the answer every further screen gets for the same change, and 200 screens asking after
+    one change;
 (d) times `motcua simulate` of a whole district day (600 numbers, 6 counters) at full speed
     through the embedded broker (target: 10 s).
 Prints the numbers and writes bench/results/reports.md.
@@ -241,6 +242,23 @@ class PageServer:
                                                                      "updated_at": self.clock.now().isoformat(), "n": n}, retain=True)])
 
 
+def signed_in_manager(store: Store, now: datetime) -> str:
+    """A manager's account and session, as a login would leave them; returns the Cookie header of the session."""
+    import secrets
+
+    from queue_server.staff.model import MANAGER, StaffMember
+    from queue_server.staff.store import SessionRecord, StaffStore, token_hash
+    from queue_server.store import write_transaction
+    from queue_server.web.auth import SESSION_COOKIE
+
+    staff = StaffStore(store.db).migrate()
+    token = secrets.token_urlsafe(32)
+    with write_transaction(store.db):
+        staff.save(StaffMember("truong-bp", "Trưởng bộ phận", MANAGER), now)
+        staff.add_session(SessionRecord(token_hash(token), "truong-bp", secrets.token_urlsafe(16), now, now, None))
+    return f"{SESSION_COOKIE}={token}"
+
+
 def page_refresh(config: office_config.OfficeConfig, db_path: Path, store: Store, events: list[e.Event], day: date,
                  now: datetime) -> list[tuple[str, str]]:
     """(c) continued: the refresh a page makes after a live change, over real HTTP (loopback)."""
@@ -251,13 +269,15 @@ def page_refresh(config: office_config.OfficeConfig, db_path: Path, store: Store
     from queue_server.web.serve import serve
 
     server = PageServer(config, db_path, now)
+    cookie = signed_in_manager(store, now)
     port = free_port()
     http = serve(server, "127.0.0.1", port)
     web_reports.BOARD_MIN_SECONDS = 0.0  # measure every change's computation (a running server makes at most one per 2 s)
 
     def get(path: str) -> tuple[float, int]:
         t0 = time.perf_counter()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie})
+        with urllib.request.urlopen(request, timeout=30) as response:
             size = len(response.read())
         return (time.perf_counter() - t0) * 1000, size
 

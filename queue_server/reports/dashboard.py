@@ -16,6 +16,7 @@ from typing import Any
 
 from queue_server.engine.engine import eligible
 from queue_server.reports import figures as f
+from queue_server.reports.report import official_names
 from queue_server.reports.rollup import days_in_range, merged_waits
 from queue_server.reports.visits import ReportDB
 
@@ -66,6 +67,7 @@ def dashboard(rdb: ReportDB, now: datetime, counters: list[LiveCounter] | None =
     for w in waiting:
         w["service_name"] = config.services[w["service"]].name if w["service"] in config.services else w["service"]
     names = {c: x.name for c, x in config.counters.items()}
+    people = official_names(db)
     return {
         "office": config.id,
         "office_name": config.name,
@@ -77,8 +79,9 @@ def dashboard(rdb: ReportDB, now: datetime, counters: list[LiveCounter] | None =
         "by_field": [{**r, "name": config.services[r["key"]].name if r["key"] in config.services else r["key"]}
                      for r in f.figures(data, config, "field")],
         "by_counter": [{**r, "name": names.get(r["key"], r["key"])} for r in f.figures(data, config, "counter")],
-        "by_official": f.figures(data, config, "official"),
-        "counters": [{"counter": c.id, "name": names.get(c.id, c.id), "status": c.status, "staff": c.staff} for c in counters],
+        "by_official": [{**r, "name": people.get(r["key"], r["key"])} for r in f.figures(data, config, "official")],
+        "counters": [{"counter": c.id, "name": names.get(c.id, c.id), "status": c.status, "staff": c.staff,
+                      "staff_name": people.get(c.staff, c.staff) if c.staff else None} for c in counters],
         "hourly": f.hourly(data),
         "wait_distribution": f.wait_distribution(waits),
         "alerts": alerts(config, now, waiting, counters),
@@ -127,6 +130,6 @@ def room_view(board: dict[str, Any], shows_officials: bool = False) -> dict[str,
         **{k: board[k] for k in ("live_boot", "live_seq") if k in board},
         "longest_waiting": None if longest is None else {k: longest[k] for k in ("number", "service", "service_name", "waited_seconds")},
         "counters": [{"counter": c["counter"], "name": c["name"], "status": c["status"],
-                      **({"staff": c["staff"]} if shows_officials else {})} for c in board["counters"]],
+                      **({"staff": c["staff"], "staff_name": c.get("staff_name")} if shows_officials else {})} for c in board["counters"]],
         "shows_officials": shows_officials,
     }

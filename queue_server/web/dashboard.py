@@ -4,6 +4,8 @@ GET /dashboard            the manager's screen: today's figures per field, count
 GET /dashboard/room       the big screen in the waiting room: a few huge numbers (public, no personal data)
 GET /api/reports/room     the room's JSON: the dashboard without officials, per-counter figures or alerts
 GET /reports              pick a range and a period, see the figures, download CSV/XLSX/PDF
+The manager's screen and the reports are for signed-in manager and administrator accounts
+(queue_server/web/auth.py); the room's screen and its JSON are public, read-only.
 
 The pages are thin: static/dashboard.js draws them from /api/reports/dashboard (or the room's
 JSON) and refreshes when the live stream says the queue, a counter or the clock changed, at most
@@ -18,7 +20,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 
 from motcua import i18n
 from queue_server.reports.dashboard import room_view
@@ -27,11 +29,15 @@ from queue_server.reports.pdf import vi_number
 from queue_server.reports.periods import PERIOD_NAMES
 from queue_server.reports.report import build
 from queue_server.reports.tables import Minutes, Share, tables
+from queue_server.web.auth import add_home_link, current_staff, requires
 from queue_server.web.errors import ApiError
-from queue_server.web.reports import range_args, shared_reports
+from queue_server.web.reports import REPORT_ROLES, range_args, shared_reports
 from queue_server.web.support import office, private
 
 bp = Blueprint("dashboard", __name__)
+add_home_link("dashboard.manager", "dashboard.title", *REPORT_ROLES)
+add_home_link("dashboard.report_page", "report.title", *REPORT_ROLES)
+add_home_link("dashboard.room", "dashboard.nav.room", *REPORT_ROLES)
 
 REFRESH_SECONDS = 5  # a page asks for the figures at most this often, however busy the office is
 
@@ -69,14 +75,16 @@ def _board_page(template: str, view: str) -> str:
     ctx = office()
     first, last = _chart_hours(ctx.clock.now())
     return render_template(
-        template, t=_translator(lang), lang=lang, office_name=ctx.config.name, view=view,
+        template, t=_translator(lang), lang=lang, office_name=ctx.config.name, view=view, staff=current_staff(),
         board_url="/api/reports/room" if view == "room" else "/api/reports/dashboard", refresh_seconds=REFRESH_SECONDS,
         chart_hours=f"{first},{last}", page_text=_page_text(lang), targets=ctx.config.reports,
+        login_url=url_for("auth.login", next=request.full_path.rstrip("?"), expired=1),
         shows_officials=view == "manager" or ctx.config.reports.room_shows_officials,
     )
 
 
 @bp.get("/dashboard")
+@requires(*REPORT_ROLES)
 def manager() -> Any:
     """The manager's screen (Trưởng bộ phận): dense, every figure of today, live."""
     return private(Response(_board_page("dashboard/manager.html", "manager"), mimetype="text/html"))
@@ -112,6 +120,7 @@ def _default_range(today: date) -> dict[str, str]:
 
 
 @bp.get("/reports")
+@requires(*REPORT_ROLES)
 def report_page() -> Any:
     lang = _lang()
     ctx = office()
@@ -140,7 +149,7 @@ def report_page() -> Any:
     html = render_template(
         "dashboard/report.html", t=_translator(lang), lang=lang, office_name=ctx.config.name, form=form, error=error,
         report=report, tables=laid_out, periods=PERIOD_NAMES, formats=FORMATS, query=query,
-        charts=None if report is None else _report_charts(report), page_text=_page_text(lang),
+        charts=None if report is None else _report_charts(report), page_text=_page_text(lang), staff=current_staff(),
     )
     return private(Response(html, status=status, mimetype="text/html"))
 

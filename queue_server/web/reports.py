@@ -3,6 +3,8 @@
 GET /api/reports/dashboard                 today so far, alerts, chart data
 GET /api/reports?from=D&to=D&period=month  a report as JSON
 GET /api/reports/export?from=D&to=D&format=csv|xlsx|pdf   the same as a file
+All three for signed-in manager and administrator accounts (they name officials); the room
+screen's reduced JSON is public (queue_server/web/dashboard.py).
 One ReportDB (one connection, one lock) serves every request thread, so catching up never
 folds an event twice and never makes the queue's worker wait for more than one short batch.
 
@@ -32,6 +34,8 @@ from queue_server.reports.export import FORMATS, write
 from queue_server.reports.periods import PERIOD_NAMES
 from queue_server.reports.report import build
 from queue_server.reports.visits import ReportDB
+from queue_server.staff.model import ADMINISTRATOR, MANAGER
+from queue_server.web.auth import requires
 from queue_server.web.errors import ApiError
 from queue_server.web.support import office, private
 
@@ -41,6 +45,7 @@ MAX_RANGE_DAYS = 3 * 366
 BOARD_MIN_SECONDS = 2.0  # wall time between two computations while the state keeps changing
 BOARD_MAX_AGE_SECONDS = 10.0  # of the server's clock: waits grow even when nothing happens
 COUNTERS = TopicFilter(["counter/*"])
+REPORT_ROLES = (MANAGER, ADMINISTRATOR)  # the figures name officials: for these accounts only
 MIME = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
 
@@ -118,11 +123,13 @@ def range_args() -> tuple[date, date, str]:
 
 
 @bp.get("/api/reports/dashboard")
+@requires(*REPORT_ROLES)
 def reports_dashboard() -> Any:
     return private(Response(shared_reports().board(), mimetype="application/json"))
 
 
 @bp.get("/api/reports")
+@requires(*REPORT_ROLES)
 def reports_json() -> Any:
     start, end, period = range_args()
     ctx, reports = office(), shared_reports()
@@ -131,6 +138,7 @@ def reports_json() -> Any:
 
 
 @bp.get("/api/reports/export")
+@requires(*REPORT_ROLES)
 def reports_export() -> Any:
     start, end, period = range_args()
     fmt = request.args.get("format", "xlsx")

@@ -20,6 +20,7 @@ from queue_server.reports.profile import district_profile
 from queue_server.reports.simulate import Simulation
 from queue_server.store import Store
 from tests.integration.report_day import known_day
+from tests.staff_support import PASSWORD, add_staff, seed_officials
 
 MONDAY = datetime(2026, 11, 23).date()
 
@@ -44,6 +45,17 @@ def viewport(browser, width: int, height: int) -> None:
     browser.set_window_size(width, height)
     inner = browser.execute_script("return [window.innerWidth, window.innerHeight]")
     browser.set_window_size(2 * width - inner[0], 2 * height - inner[1])
+
+
+def sign_in(browser, server, path: str) -> None:
+    """The head of the section signs in on the page the dashboard sent them to, and comes back to `path`."""
+    add_staff(server, "truong-bp", role="manager", name="Nguyễn Thị Hoa")
+    browser.get(url(server, path))
+    WebDriverWait(browser, 10).until(lambda b: "/dang-nhap" in b.current_url)  # nobody signed in yet
+    browser.find_element(By.ID, "login").send_keys("truong-bp")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, 10).until(lambda b: b.current_url == url(server, path))
 
 
 def ready(browser, element: str = "board", timeout: float = 20) -> None:
@@ -109,9 +121,10 @@ def test_the_managers_screen_follows_the_queue_and_raises_alerts_on_the_servers_
     server = start_server(clock=clock)
     office = devices(server)
     viewport(browser, 1366, 768)
-    browser.get(url(server, "/dashboard"))
+    sign_in(browser, server, "/dashboard")
     ready(browser)
     WebDriverWait(browser, 20).until(lambda b: b.find_element(By.ID, "status").get_attribute("data-state") == "live")
+    assert browser.find_element(By.ID, "person").text == "Nguyễn Thị Hoa"
     assert kpi(browser, "issued") == "0" and kpi(browser, "waiting_now") == "0"
     assert browser.find_element(By.CSS_SELECTOR, "#alerts li.no-alerts").text == "Không có cảnh báo."
     assert "Ngày 23/11/2026" in browser.find_element(By.ID, "day").text
@@ -151,7 +164,7 @@ def test_the_page_asks_for_figures_at_most_once_per_pause_however_busy_the_offic
     clock = at(config, 9)
     server = start_server(clock=clock)
     office = devices(server)
-    browser.get(url(server, "/dashboard"))
+    sign_in(browser, server, "/dashboard")
     ready(browser)
     pause = float(browser.find_element(By.ID, "board").get_attribute("data-refresh-seconds"))
     before = browser.execute_script("return MotcuaDashboard.refreshes")
@@ -175,7 +188,7 @@ def test_the_room_screen_is_public_readable_and_names_no_official(browser, start
     office.ask("counter.next")
     office.issue("DD")
     viewport(browser, 1920, 1080)
-    browser.get(url(server, "/dashboard/room"))
+    browser.get(url(server, "/dashboard/room"))  # nobody signs in on the TV
     ready(browser)
     until_kpi(browser, "waiting_now", "1")
     assert "nv-lan" not in browser.page_source
@@ -196,12 +209,13 @@ def test_the_room_screen_is_public_readable_and_names_no_official(browser, start
 def test_an_office_that_names_its_officials_shows_them_on_the_room_screen(browser, start_server, config, devices):
     named = replace(config, reports=replace(config.reports, room_shows_officials=True))
     server = start_server(clock=at(config, 10), cfg=named)
+    add_staff(server, "lan.tt", counters=("Q1",), name="Trần Thị Lan")
     office = devices(server)
-    office.ask("counter.sign_in", staff="nv-lan")
+    office.ask("counter.sign_in", staff="lan.tt")
     browser.get(url(server, "/dashboard/room"))
     ready(browser)
     WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, '#counters li[data-counter="Q1"]'))
-    assert browser.find_element(By.CSS_SELECTOR, '#counters li[data-counter="Q1"]').text.split("\n") == ["Quầy 1", "Sẵn sàng", "nv-lan"]
+    assert browser.find_element(By.CSS_SELECTOR, '#counters li[data-counter="Q1"]').text.split("\n") == ["Quầy 1", "Sẵn sàng", "Trần Thị Lan"]
 
 
 def test_the_report_page_shows_a_range_and_downloads_an_xlsx_that_reads_back(browser, start_server, config, tmp_path):
@@ -209,6 +223,7 @@ def test_the_report_page_shows_a_range_and_downloads_an_xlsx_that_reads_back(bro
 
     data = tmp_path / "data"
     store, day_clock = Store(data / "motcua.db", config.id), FakeClock()
+    seed_officials(store.db, config.counters)  # counter.sign_in names real accounts
     known_day(Office(config, store, day_clock), day_clock)  # the day docs/reports.md's figures are checked against
     store.close()
     server = start_server(clock=FakeClock(datetime.combine(MONDAY.replace(day=24), time(9), config.tz)), data_dir=data)
@@ -216,7 +231,7 @@ def test_the_report_page_shows_a_range_and_downloads_an_xlsx_that_reads_back(bro
     downloads.mkdir()
     browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     viewport(browser, 1366, 768)
-    browser.get(url(server, "/reports"))
+    sign_in(browser, server, "/reports")
     assert browser.find_element(By.ID, "from").get_attribute("value") == "2026-11-01"  # this month so far, by default
     browser.execute_script("document.getElementById('from').value = '2026-11-23'; document.getElementById('to').value = '2026-11-23';")
     browser.find_element(By.ID, "show").click()
@@ -253,6 +268,7 @@ def test_screenshots_of_a_simulated_morning(browser, start_server, config, tmp_p
     assert stats.issued > 150 and clock.now().hour == 9
     shots = tmp_path / "screenshots"
     shots.mkdir()
+    sign_in(browser, server, "/reports")
     for path, name in (("/dashboard", "manager"), ("/dashboard/room", "room")):
         for width, height in ((1920, 1080), (1366, 768)):
             viewport(browser, width, height)

@@ -6,6 +6,7 @@
      data-refresh-seconds  at most one fetch this often, however busy the office
      data-hours            "7,17": the hours the charts span (the office's opening hours today)
      data-text             every word this script writes (from the catalogs; the script has none of its own)
+     data-login            where to sign in again when the figures answer 401 (the manager's screen)
    Elements with data-kpi, data-rows/data-columns, data-chart, #alerts, #fields and #counters are filled in.
 
    Live: MotcuaLive (live.js) follows the queue, the counters and the server's clock (refreshed
@@ -117,7 +118,7 @@
     for (i = 0; i < b.counters.length; i++) {
       var c = b.counters[i], f = figures[c.counter] || {key: c.counter, called: 0, votes: 0};
       delete figures[c.counter];
-      rows.push(merge(f, {key: c.counter, name: c.name, status: c.status, staff: c.staff}));
+      rows.push(merge(f, {key: c.counter, name: c.name, status: c.status, staff: c.staff_name || c.staff}));
     }
     for (var key in figures) { if (figures.hasOwnProperty(key)) { rows.push(figures[key]); } }
     return rows;
@@ -224,7 +225,7 @@
       if (c.staff) {
         var staff = document.createElement("span");
         staff.className = "counter-staff";
-        staff.textContent = c.staff;
+        staff.textContent = c.staff_name || c.staff;
         li.appendChild(staff);
       }
       list.appendChild(li);
@@ -296,6 +297,10 @@
       inflight = false;
       var board = null;
       try { board = xhr.status === 200 ? JSON.parse(xhr.responseText) : null; } catch (e) { board = null; }
+      if (xhr.status === 401 && root.getAttribute("data-login")) {
+        global.location.href = root.getAttribute("data-login");  // the session ended (12 hours): sign in again, then back here
+        return;
+      }
       if (!board) {
         state.failures += 1;
         root.setAttribute("data-stale", "true");
