@@ -29,42 +29,42 @@ def events_of(server, *types: str) -> list:
 
 
 def test_a_stranger_is_sent_to_the_login_page_and_back_after(server):
-    add_staff(server, "nv-lan", counters=("Q1",), name="Nguyễn Thị Lan")
+    add_staff(server, "lan-nt", counters=("Q1",), name="Nguyễn Thị Lan")
     web = WebSession(server)
     page = web.get("/nhan-vien")
     assert page.status == 302 and page.headers["Location"].startswith("/dang-nhap?next=/nhan-vien")
-    signed_in = web.login("nv-lan", next_path="/nhan-vien")
+    signed_in = web.login("lan-nt", next_path="/nhan-vien")
     assert signed_in.status == 302 and signed_in.headers["Location"] == "/nhan-vien"
     home = web.get("/nhan-vien")
     assert home.status == 200 and "Nguyễn Thị Lan" in home.text and "Quầy 1" in home.text
     assert home.headers["Cache-Control"] == "no-store"
     logged = events_of(server, "StaffLoggedIn")
-    assert [e.data["staff"] for e in logged] == ["nv-lan"]
+    assert [e.data["staff"] for e in logged] == ["lan-nt"]
 
 
 def test_the_login_never_redirects_to_another_site(server):
-    add_staff(server, "nv-lan")
-    assert WebSession(server).login("nv-lan", next_path="//evil.example/x").headers["Location"] == "/nhan-vien"
+    add_staff(server, "lan-nt")
+    assert WebSession(server).login("lan-nt", next_path="//evil.example/x").headers["Location"] == "/nhan-vien"
 
 
 def test_a_wrong_password_is_refused_and_logged_without_the_password(server):
-    add_staff(server, "nv-lan")
+    add_staff(server, "lan-nt")
     web = WebSession(server)
-    page = web.login("nv-lan", password="sai-mat-khau-123")
+    page = web.login("lan-nt", password="sai-mat-khau-123")
     assert page.status == 401 and "Tên đăng nhập hoặc mật khẩu không đúng." in page.text
     stranger = web.login("mat-khau-go-nham-o-day", password="x")
     assert stranger.status == 401
     failed = events_of(server, "StaffLoginFailed")
-    assert [(e.data["staff"], e.data["reason"]) for e in failed] == [("nv-lan", "bad_password"), (None, "unknown_account")]
+    assert [(e.data["staff"], e.data["reason"]) for e in failed] == [("lan-nt", "bad_password"), (None, "unknown_account")]
     log = " ".join(str(e.data) for e in server.store.events_after(0, 10_000))
     assert "sai-mat-khau" not in log and "mat-khau-go-nham" not in log and PASSWORD not in log
     assert web.cookie("motcua_staff") is None
 
 
 def test_a_form_without_the_csrf_token_is_refused(server):
-    add_staff(server, "nv-lan")
+    add_staff(server, "lan-nt")
     web = WebSession(server)
-    web.login("nv-lan")
+    web.login("lan-nt")
     refused = web.post("/dang-xuat", {})
     assert refused.status == 403 and "tải lại trang" in refused.text
     wrong = web.post("/dang-xuat", {"csrf_token": "x" * 43})
@@ -76,25 +76,25 @@ def test_a_form_without_the_csrf_token_is_refused(server):
 
 
 def test_the_login_form_itself_needs_its_token(server):
-    add_staff(server, "nv-lan")
+    add_staff(server, "lan-nt")
     web = WebSession(server)
-    page = web.post("/dang-nhap", {"login": "nv-lan", "password": PASSWORD})
+    page = web.post("/dang-nhap", {"login": "lan-nt", "password": PASSWORD})
     assert page.status == 403 and web.cookie("motcua_staff") is None
 
 
 def test_login_attempts_are_throttled_per_account_and_released_by_time(server, fake_clock):
-    add_staff(server, "nv-lan")
+    add_staff(server, "lan-nt")
     web = WebSession(server)
     for _ in range(5):
-        assert web.login("nv-lan", password="doan-mo-mat-khau").status == 401
-    throttled = web.login("nv-lan")  # even the right password waits: the throttle comes first
+        assert web.login("lan-nt", password="doan-mo-mat-khau").status == 401
+    throttled = web.login("lan-nt")  # even the right password waits: the throttle comes first
     assert throttled.status == 429 and "Vui lòng thử lại sau 1 phút" in throttled.text
     assert int(throttled.headers["Retry-After"]) >= 1
     other = WebSession(server)
-    add_staff(server, "nv-binh")
-    assert other.login("nv-binh").status == 302  # another account from the same address still works
+    add_staff(server, "binh-tv")
+    assert other.login("binh-tv").status == 302  # another account from the same address still works
     fake_clock.advance(61)
-    assert web.login("nv-lan").status == 302
+    assert web.login("lan-nt").status == 302
 
 
 def test_login_attempts_are_throttled_per_address(server):
@@ -104,9 +104,9 @@ def test_login_attempts_are_throttled_per_address(server):
 
 
 def test_a_session_expires_after_being_idle_and_says_so(server, fake_clock):
-    add_staff(server, "nv-lan")
+    add_staff(server, "lan-nt")
     web = WebSession(server)
-    web.login("nv-lan")
+    web.login("lan-nt")
     fake_clock.advance(SESSION_IDLE.total_seconds() - 60)
     assert web.get("/nhan-vien").status == 200  # activity keeps it alive...
     fake_clock.advance(SESSION_IDLE.total_seconds() - 60)
@@ -119,9 +119,9 @@ def test_a_session_expires_after_being_idle_and_says_so(server, fake_clock):
 
 
 def test_a_session_ends_after_a_working_day_however_active(server, fake_clock):
-    add_staff(server, "nv-lan")
+    add_staff(server, "lan-nt")
     web = WebSession(server)
-    web.login("nv-lan")
+    web.login("lan-nt")
     for _ in range(25):  # 12.5 hours of a page used every half hour minus a minute
         fake_clock.advance(29 * 60)
         if web.get("/nhan-vien").status != 200:
@@ -132,13 +132,13 @@ def test_a_session_ends_after_a_working_day_however_active(server, fake_clock):
 def test_disabling_an_account_ends_its_sessions_at_once(server):
     from queue_server.staff import accounts
 
-    add_staff(server, "nv-lan")
+    add_staff(server, "lan-nt")
     web = WebSession(server)
-    web.login("nv-lan")
-    change = accounts.edit_account("nv-lan", server.config.counters, active=False)
+    web.login("lan-nt")
+    change = accounts.edit_account("lan-nt", server.config.counters, active=False)
     server.record(lambda db, now: change.apply(db, now, by="admin01"))
     assert web.get("/nhan-vien").status == 302
-    assert web.login("nv-lan").status == 401
+    assert web.login("lan-nt").status == 401
     assert events_of(server, "StaffAccountChanged")[-1].data["change"] == "disabled"
 
 
