@@ -9,7 +9,11 @@
     of reports over the whole year by day, week, month, quarter and year, dossier figures included
     (target: at most 300 ms each);
 (c) times the dashboard of a busy day in progress on top of that year (target: 50 ms of
-    server time), including the catch-up of the events since the last refresh;
+    server time), including the catch-up of the events since the last refresh; then the pages'
+    refresh path itself: GET /api/reports/dashboard (a signed-in manager) and /api/reports/room over
+    HTTP (uvicorn and Flask, as a page asks after a live change: session check, catch-up, figures,
+    JSON), the answer every further screen gets for the same change, and 200 screens asking after
+    one change;
 (d) times `motcua simulate` of a whole district day (600 numbers, 6 counters) at full speed
     through the embedded broker (target: 10 s).
 Prints the numbers and writes bench/results/reports.md.
@@ -214,6 +218,100 @@ def add_dossiers(path: Path, first: date, count: float) -> int:
     return len(rows)
 
 
+class PageServer:
+    """What the web app needs of a running server (queue_server.web.support.WebContext), over the year's database."""
+
+    def __init__(self, config: office_config.OfficeConfig, db_path: Path, now: datetime) -> None:
+        from motcua.clock import FakeClock
+        from motcua.protocol import Topics
+        from queue_server.live import LiveHub
+
+        self.config, self.db_path, self.clock = config, db_path, FakeClock(now)
+        self.topics = Topics(config.id, config.topic_prefix)
+        self.hub = LiveHub(self.topics.base)
+
+    def current_snapshot(self) -> dict[str, Any]:
+        return {}
+
+    def change(self, n: int) -> None:
+        """A committed change the pages hear about: a counter's new state."""
+        from queue_server.office import Outbound
+
+        cid = f"Q{n % 16 + 1}"
+        self.hub.publish([Outbound(self.topics.state_counter(cid), {"counter": cid, "status": "serving", "staff": f"cb-{cid.lower()}",
+                                                                     "updated_at": self.clock.now().isoformat(), "n": n}, retain=True)])
+
+
+def signed_in_manager(store: Store, now: datetime) -> str:
+    """A manager's account and session, as a login would leave them; returns the Cookie header of the session."""
+    import secrets
+
+    from queue_server.staff.model import MANAGER, StaffMember
+    from queue_server.staff.store import SessionRecord, StaffStore, token_hash
+    from queue_server.store import write_transaction
+    from queue_server.web.auth import SESSION_COOKIE
+
+    staff = StaffStore(store.db).migrate()
+    token = secrets.token_urlsafe(32)
+    with write_transaction(store.db):
+        staff.save(StaffMember("truong-bp", "Trưởng bộ phận", MANAGER), now)
+        staff.add_session(SessionRecord(token_hash(token), "truong-bp", secrets.token_urlsafe(16), now, now, None))
+    return f"{SESSION_COOKIE}={token}"
+
+
+def page_refresh(config: office_config.OfficeConfig, db_path: Path, store: Store, events: list[e.Event], day: date,
+                 now: datetime) -> list[tuple[str, str]]:
+    """(c) continued: the refresh a page makes after a live change, over real HTTP (loopback)."""
+    import urllib.request
+
+    from bench.support import free_port
+    from queue_server.web import reports as web_reports
+    from queue_server.web.serve import serve
+
+    server = PageServer(config, db_path, now)
+    cookie = signed_in_manager(store, now)
+    port = free_port()
+    http = serve(server, "127.0.0.1", port)
+    web_reports.BOARD_MIN_SECONDS = 0.0  # measure every change's computation (a running server makes at most one per 2 s)
+
+    def get(path: str) -> tuple[float, int]:
+        t0 = time.perf_counter()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            size = len(response.read())
+        return (time.perf_counter() - t0) * 1000, size
+
+    try:
+        get("/api/reports/dashboard")  # opens the report connection, as the first page of the day does
+        misses, hits, rooms, size = [], [], [], 0
+        for chunk in range(20):
+            write_events(store, events[chunk * 5:(chunk + 1) * 5], day.isoformat())
+            server.change(chunk)
+            ms, size = get("/api/reports/dashboard")
+            misses.append(ms)
+            hits.append(get("/api/reports/dashboard")[0])
+            rooms.append(get("/api/reports/room")[0])
+        write_events(store, events[100:105], day.isoformat())
+        server.change(100)
+        t0 = time.perf_counter()
+        for i in range(200):  # 200 screens after one change: one computation, 199 copies
+            get("/api/reports/room" if i % 2 else "/api/reports/dashboard")
+        crowd_ms = (time.perf_counter() - t0) * 1000
+    finally:
+        http.shutdown()
+    miss, hit, room = statistics.median(misses), statistics.median(hits), statistics.median(rooms)
+    return [
+        (f"(c) page refresh over HTTP after a change: median {miss:.1f} ms, max {max(misses):.1f} ms ({size / 1024:.0f} KB); "
+         f"the same change for the next screen {hit:.1f} ms, room screen {room:.1f} ms",
+         f"| (c) page refresh over HTTP after a change (GET /api/reports/dashboard, uvicorn + Flask; median / max of 20) | "
+         f"{miss:.1f} / {max(misses):.1f} ms | ≤ 50 ms |"),
+        (f"(c) every further screen for the same change: {hit:.1f} ms (manager), {room:.1f} ms (room)",
+         f"| (c) every further screen for the same change (median: manager / room) | {hit:.1f} / {room:.1f} ms | |"),
+        (f"(c) 200 screens after one change, one after the other: {crowd_ms:.0f} ms in all",
+         f"| (c) 200 screens asking after one change, one after another (one computation) | {crowd_ms:.0f} ms in all | |"),
+    ]
+
+
 def timed(fn: Any, runs: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(runs):
@@ -278,11 +376,15 @@ def main() -> None:
             t0 = time.perf_counter()
             board = dashboard(rdb, now)
             samples.append((time.perf_counter() - t0) * 1000)
+        page = page_refresh(config, directory / DB_FILENAME, store, rest[100:], today, now)
         store.close()
         dash_ms = statistics.median(samples)
         print(f"(c) dashboard of a busy day ({board['summary']['issued']} numbers so far) on top of the year: "
               f"median {dash_ms:.1f} ms, max {max(samples):.1f} ms")
         lines.append(f"| (c) dashboard refresh, busy day on top of the year (median / max of 20) | {dash_ms:.1f} / {max(samples):.1f} ms | ≤ 50 ms |")
+        for line in page:
+            print(line[0])
+            lines.append(line[1])
         rdb.close()
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -201,6 +201,7 @@ class ReportSettings:
     wait_limit_minutes: float = 30.0  # 2022: no visit waits more than 30 minutes
     satisfaction_target: float = 0.95  # very satisfied + satisfied over all votes, by 2025
     idle_alert_minutes: float = 3.0  # a counter idle this long while its fields have people waiting
+    room_shows_officials: bool = False  # the public screen in the room names who sits at each counter (docs/reports.md)
 
 
 @dataclass(frozen=True)
@@ -651,7 +652,8 @@ def _vote_reasons(raw: dict[str, Any]) -> dict[str, VoteReason]:
 def _reports(raw: Any) -> ReportSettings:
     if not isinstance(raw, dict):
         raise ConfigError("[reports]: must be a table")
-    known = ("area", "yearly_dossiers_per_official", "wait_target_minutes", "wait_limit_minutes", "satisfaction_target", "idle_alert_minutes")
+    known = ("area", "yearly_dossiers_per_official", "wait_target_minutes", "wait_limit_minutes", "satisfaction_target", "idle_alert_minutes",
+             "room_shows_officials")
     for key in raw:
         if key not in known:
             raise ConfigError(f"reports.{key}: unknown key (known: {', '.join(known)})")
@@ -666,6 +668,9 @@ def _reports(raw: Any) -> ReportSettings:
         return value
 
     target = number("yearly_dossiers_per_official", YEARLY_DOSSIER_TARGETS[area], 1, 100_000)
+    shows_officials = raw.get("room_shows_officials", False)
+    if not isinstance(shows_officials, bool):
+        raise ConfigError(f"reports.room_shows_officials: must be true or false, got {shows_officials!r}")
     return ReportSettings(
         area=area,
         yearly_dossiers_per_official=int(target),
@@ -673,6 +678,7 @@ def _reports(raw: Any) -> ReportSettings:
         wait_limit_minutes=float(number("wait_limit_minutes", 30, 1, 480)),
         satisfaction_target=float(number("satisfaction_target", 0.95, 0, 1)),
         idle_alert_minutes=float(number("idle_alert_minutes", 3, 0.5, 120)),
+        room_shows_officials=shows_officials,
     )
 
 

@@ -476,7 +476,9 @@ def migrate_component(db: sqlite_utils.Database, component: str, migrations: lis
     so features add tables without renumbering the core's migrations. Returns the version.
     """
     key = f"schema_version.{component}"
-    with db.atomic():
+    # The write lock first: a component opened while the worker writes (the first dashboard
+    # request of a running server) must wait its turn, not fail "database is locked".
+    with db.atomic() if db.conn.in_transaction else write_transaction(db):
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         version = int(row[0]) if row else 0

@@ -16,6 +16,7 @@ from typing import Any
 
 from queue_server.engine.engine import eligible
 from queue_server.reports import figures as f
+from queue_server.reports.report import official_names
 from queue_server.reports.rollup import days_in_range, merged_waits
 from queue_server.reports.visits import ReportDB
 
@@ -66,6 +67,7 @@ def dashboard(rdb: ReportDB, now: datetime, counters: list[LiveCounter] | None =
     for w in waiting:
         w["service_name"] = config.services[w["service"]].name if w["service"] in config.services else w["service"]
     names = {c: x.name for c, x in config.counters.items()}
+    people = official_names(db)
     return {
         "office": config.id,
         "office_name": config.name,
@@ -77,8 +79,9 @@ def dashboard(rdb: ReportDB, now: datetime, counters: list[LiveCounter] | None =
         "by_field": [{**r, "name": config.services[r["key"]].name if r["key"] in config.services else r["key"]}
                      for r in f.figures(data, config, "field")],
         "by_counter": [{**r, "name": names.get(r["key"], r["key"])} for r in f.figures(data, config, "counter")],
-        "by_official": f.figures(data, config, "official"),
-        "counters": [{"counter": c.id, "name": names.get(c.id, c.id), "status": c.status, "staff": c.staff} for c in counters],
+        "by_official": [{**r, "name": people.get(r["key"], r["key"])} for r in f.figures(data, config, "official")],
+        "counters": [{"counter": c.id, "name": names.get(c.id, c.id), "status": c.status, "staff": c.staff,
+                      "staff_name": people.get(c.staff, c.staff) if c.staff else None} for c in counters],
         "hourly": f.hourly(data),
         "wait_distribution": f.wait_distribution(waits),
         "alerts": alerts(config, now, waiting, counters),
@@ -112,3 +115,21 @@ def alerts(config: Any, now: datetime, waiting: list[dict[str, Any]], counters: 
             out.append({"kind": "counter_idle", "counter": c.id, "counter_name": config.counters[c.id].name, "staff": c.staff,
                         "idle_minutes": None if idle is None else int(idle // 60), "waiting": len(callable_now)})
     return out
+
+
+def room_view(board: dict[str, Any], shows_officials: bool = False) -> dict[str, Any]:
+    """The dashboard for the public screen in the room: the office's and each field's figures, the counters' status.
+
+    Left out: per-counter and per-official figures and the alerts (the manager's business), and who
+    sits at each counter unless the office sets `room_shows_officials` (docs/reports.md).
+    """
+    longest = board["longest_waiting"]
+    return {
+        **{k: board[k] for k in ("office", "office_name", "business_day", "now", "targets", "summary", "by_field", "hourly",
+                                 "wait_distribution") if k in board},
+        **{k: board[k] for k in ("live_boot", "live_seq") if k in board},
+        "longest_waiting": None if longest is None else {k: longest[k] for k in ("number", "service", "service_name", "waited_seconds")},
+        "counters": [{"counter": c["counter"], "name": c["name"], "status": c["status"],
+                      **({"staff": c["staff"], "staff_name": c.get("staff_name")} if shows_officials else {})} for c in board["counters"]],
+        "shows_officials": shows_officials,
+    }

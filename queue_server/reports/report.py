@@ -34,7 +34,8 @@ def build(rdb: ReportDB, start: date, end: date, period: str = "day", now: datet
         row["label"] = label(row["key"], period)
     by_field = _named(f.figures(data, config, "field"), {c: x.name for c, x in config.services.items()})
     by_counter = _named(f.figures(data, config, "counter"), {c: x.name for c, x in config.counters.items()})
-    by_official = _named(f.figures(data, config, "official"), {})
+    names = official_names(db)
+    by_official = _named(f.figures(data, config, "official"), names)
     dossiers = dossier_figures(db, config, start, end, now, period)
     for row in dossiers["by_period"]:
         row["label"] = label(row["key"], period)
@@ -58,8 +59,17 @@ def build(rdb: ReportDB, start: date, end: date, period: str = "day", now: datet
         "hourly": f.hourly(data),
         "wait_distribution": f.wait_distribution(waits),
         "dossiers": dossiers,
-        "productivity": productivity(rdb, start, end, by_official),
+        "productivity": [{**row, "name": names.get(row["official"], row["official"])} for row in productivity(rdb, start, end, by_official)],
     }
+
+
+def official_names(db: Any) -> dict[str, str]:
+    """Staff id -> the name on the account (staff accounts, issue 16): the log keeps ids, people read names."""
+    if "staff" not in db.table_names():
+        return {}
+    from queue_server.staff.store import StaffStore
+
+    return StaffStore(db).names()
 
 
 def _named(rows: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:

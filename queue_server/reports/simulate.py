@@ -138,18 +138,21 @@ class Simulation:
             if delta > 0:
                 self.clock.advance(delta)
 
-    def run(self, first_day: date, days: int = 1) -> SimStats:
+    def run(self, first_day: date, days: int = 1, until: datetime | None = None) -> SimStats:
+        """Simulate `days` days from `first_day`; with `until`, stop at that moment (the office left mid-day, as it is)."""
         wall = systime.monotonic()
         self._wall_start = wall
         for offset in range(days):
-            self._run_day(first_day + timedelta(days=offset))
+            if not self._run_day(first_day + timedelta(days=offset), until):
+                break
         self.stats.wall_seconds = systime.monotonic() - wall
         return self.stats
 
-    def _run_day(self, day: date) -> None:
+    def _run_day(self, day: date, until: datetime | None = None) -> bool:
+        """One day; False when `until` came first (the day is left in progress)."""
         spans = self.config.hours.get(day.weekday(), ()) if self.config.hours else ((time(7), time(17)),)
         if not spans:
-            return
+            return True
         self.stats.days += 1
         opening = datetime.combine(day, spans[0][0], self.config.tz)
         if self._sim_start is None:
@@ -163,6 +166,9 @@ class Simulation:
         for moment, service in arrivals(self.profile, self.config, day, self.rng):
             self._at(moment, "arrive", self._citizen(service))
         while self._events:
+            if until is not None and self._events[0][0] > until:
+                self._move_clock(until)
+                return False
             when, _, kind, payload = heapq.heappop(self._events)
             self._move_clock(when)
             getattr(self, f"_on_{kind}")(when, payload)
@@ -170,6 +176,7 @@ class Simulation:
         self._move_clock(max(closing, self.clock.now() if self.clock else closing) + timedelta(minutes=1))
         for c in self.counters:
             self.ask(c.device, "counter.sign_out", counter=c.id)
+        return True
 
     def _citizen(self, service: str) -> Citizen:
         p, rng = self.profile, self.rng

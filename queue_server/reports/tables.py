@@ -89,7 +89,7 @@ def tables(report: dict[str, Any], tz: Any, lang: str = "vi") -> list[Table]:
     prod = Table("productivity", _t("section.productivity", lang), [
         _t("col.official", lang), _t("col.dossiers_received", lang), _t("col.visits_served", lang), _t("col.target", lang),
         _t("col.share_of_target", lang)])
-    prod.rows = [[f"{p['official']} {_t('basis.' + p['basis'], lang)}".strip(), p["dossiers_received"], p["visits_served"],
+    prod.rows = [[f"{p.get('name') or p['official']} {_t('basis.' + p['basis'], lang)}".strip(), p["dossiers_received"], p["visits_served"],
                   round(p["target"], 1), Share(p["share_of_target"])] for p in report["productivity"]]
     prod.note = _t("target_note", lang, target=f"{report['targets']['yearly_dossiers_per_official']:,}".replace(",", "."),
                    area=_t(f"area.{report['targets']['area']}", lang))
@@ -111,8 +111,9 @@ def targets_table(report: dict[str, Any], lang: str) -> Table:
                        _t("goal.share", lang, share=f"{t['satisfaction_target']:.0%}"), verdict(s["meets_satisfaction_target"])])
     d = report["dossiers"]["summary"]
     if report["dossiers"]["available"]:
+        nothing_due = d["on_time_share"] is None and d["overdue"] == 0  # no dossier settled or overdue: nothing to judge
         table.rows.append([_t("row.on_time", lang), Share(d["on_time_share"]), _t("goal.all", lang),
-                           verdict(d["settled_late"] == 0 and d["overdue"] == 0)])
+                           _t("unknown", lang) if nothing_due else verdict(d["settled_late"] == 0 and d["overdue"] == 0)])
     return table
 
 

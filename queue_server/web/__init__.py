@@ -36,6 +36,7 @@ BLUEPRINTS: list[str] = [
     "queue_server.web.auth",  # staff sign-in, CSRF and the security headers of every response (issue 16)
     "queue_server.web.counter",  # the counter page (issue 16)
     "queue_server.web.admin",  # the administrator's pages (issue 16)
+    "queue_server.web.dashboard",
 ]
 
 

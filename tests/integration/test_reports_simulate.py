@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from datetime import date, datetime, time, timedelta
 
 from motcua.clock import FakeClock
@@ -11,6 +9,7 @@ from queue_server.reports.profile import arrivals, district_profile
 from queue_server.reports.report import build
 from queue_server.reports.simulate import Simulation, simulate_office
 from queue_server.reports.visits import ReportDB
+from tests.staff_support import WebSession, add_staff
 
 MONDAY, SATURDAY = date(2026, 11, 23), date(2026, 11, 28)
 
@@ -39,9 +38,10 @@ def test_a_simulated_morning_reaches_the_dashboard_over_http(start_server, confi
     assert stats.issued > 80 and stats.served > 0 and stats.requests > 3 * stats.issued / 2
     assert set(stats.errors) <= {"no_ticket_waiting"}  # nothing else was refused
     assert clock.now() > datetime.combine(MONDAY, time(17), config.tz)  # the server's clock went through the day
-    host, port = server.options.http_listen
-    with urllib.request.urlopen(f"http://{host}:{port}/api/reports/dashboard", timeout=10) as response:
-        board = json.loads(response.read())
+    add_staff(server, "truong-bp", role="manager")  # the manager's figures are behind sign-in
+    manager = WebSession(server)
+    manager.login("truong-bp")
+    board = manager.get("/api/reports/dashboard").json
     assert board["business_day"] == "2026-11-23"
     assert board["summary"]["issued"] == stats.issued
     assert board["summary"]["served"] == stats.served

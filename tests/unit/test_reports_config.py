@@ -47,6 +47,11 @@ def test_a_bad_reason_list_is_named_by_key(reasons, message):
     assert message in str(err.value)
 
 
+def test_the_room_screen_names_no_official_unless_the_office_says_so():
+    assert cfg.parse(_raw()).reports.room_shows_officials is False
+    assert cfg.parse(_raw(reports={"room_shows_officials": True})).reports.room_shows_officials is True
+
+
 def test_report_targets_follow_the_kind_of_office():
     assert cfg.parse(_raw(reports={"area": "provincial"})).reports.yearly_dossiers_per_official == 1600
     assert cfg.parse(_raw(reports={"area": "remote"})).reports.yearly_dossiers_per_official == 800
@@ -61,6 +66,7 @@ def test_report_targets_follow_the_kind_of_office():
         ({"wait_target_minutes": 0}, "reports.wait_target_minutes"),
         ({"satisfaction_target": 95}, "reports.satisfaction_target"),
         ({"wait_taget_minutes": 15}, "reports.wait_taget_minutes: unknown key"),
+        ({"room_shows_officials": "yes"}, "reports.room_shows_officials: must be true or false"),
     ],
 )
 def test_bad_report_targets_are_named_by_key(reports, message):
