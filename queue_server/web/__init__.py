@@ -33,6 +33,7 @@ BLUEPRINTS: list[str] = [
     "queue_server.web.procedures",
     "queue_server.web.dossiers",
     "queue_server.web.reports",
+    "queue_server.web.tv",
 ]
 
 
