@@ -108,8 +108,9 @@ def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
-def start_server(config: Path, data: Path, broker: str | None, mqtt_port: int | None = None) -> subprocess.Popen:
-    args = [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data), "--no-http",
+def start_server(config: Path, data: Path, broker: str | None, mqtt_port: int | None = None, http_port: int | None = None) -> subprocess.Popen:
+    http = ["--http-listen", f"127.0.0.1:{http_port}"] if http_port else ["--no-http"]
+    args = [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data), *http,
             "--log-level", "WARNING"]
     args += ["--broker", broker] if broker else ["--mqtt-listen", f"127.0.0.1:{mqtt_port}"]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

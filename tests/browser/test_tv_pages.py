@@ -26,7 +26,7 @@ from motcua.client import DeviceClient
 from motcua.clock import FakeClock
 from queue_server.config import Device
 from queue_server.server import QueueServer, ServerOptions
-from tests.browser import tv_scene as scene
+from tests import tv_scene as scene
 
 ADMIN = Device(id="console", role="admin")
 SIZES = ((1920, 1080), (1280, 720), (1080, 1920))
@@ -247,7 +247,7 @@ def test_a_configuration_change_reaches_the_tvs_without_a_restart(browser, confi
     try:
         browser.get(url(options, "/tv/calls"))
         status_is(browser, "live")
-        until(browser, lambda b: b.find_element(By.ID, "info").get_attribute("data-kind") == "hours", 10, "the default rotation")
+        until(browser, lambda b: "tiếp công dân vào sáng thứ Năm" in b.find_element(By.ID, "info").text, 10, "the example's rotation")
         document = {**server.config.source, "tv": {"slides": [{"kind": "notice", "text": "Hôm nay Trung tâm làm việc đến 17:00."}]}}
         with DeviceClient(server.broker_url, server.config.id, "console") as console:
             assert console.request("office.configure", document=document)["ok"]
@@ -309,5 +309,29 @@ def test_screenshots_of_every_page_at_three_sizes_and_forty_counters_fit(browser
             assert number.rect["x"] >= 0 and number.rect["x"] + number.rect["width"] <= width
             shots.append(screenshot(browser, tmp_path / "tv" / f"call-{width}x{height}.png"))
         assert len(shots) == 9
+    finally:
+        server.stop()
+
+
+def test_a_page_on_older_files_reloads_itself_once_and_never_loops(browser, config, options):
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+        "source": "sessionStorage.setItem('loads', String(Number(sessionStorage.getItem('loads') || 0) + 1));"})
+    server = QueueServer(config, options)
+    server.start()
+    try:
+        browser.get(url(options, "/tv/calls"))
+        status_is(browser, "live")
+        loads = lambda b: int(b.execute_script("return sessionStorage.getItem('loads')"))  # noqa: E731
+        assert loads(browser) == 1
+        with urllib.request.urlopen(url(options, "/api/live/snapshot?topics=tv/rotation"), timeout=10) as answer:
+            rotation = json.loads(answer.read())["topics"]["tv/rotation"]
+        upgraded = {**rotation, "version": "0123456789ab"}  # what a server after an upgrade would send
+        server.hub.publish_page_state("tv/rotation", json.dumps(upgraded).encode())
+        until(browser, lambda b: loads(b) == 2, 10, "the page reloads")
+        status_is(browser, "live")
+        marked = {**upgraded, "slides": [{"kind": "notice", "title": "", "text": "Đã tải lại.", "seconds": 30}]}
+        server.hub.publish_page_state("tv/rotation", json.dumps(marked).encode())
+        until(browser, lambda b: "Đã tải lại." in b.find_element(By.ID, "info").text, 10, "the page took the next change")
+        assert loads(browser) == 2  # the same mismatch again: no second reload within ten minutes
     finally:
         server.stop()

@@ -34,16 +34,23 @@
   }
   function overflows(box) { return box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1; }
   function shrinkToFit(box) {
-    // Lower the font until the box fits, but never below 70 %: it is read from afar. Then leave out
-    // what still does not fit, from the end (the parts marked data-optional first): a cut line reads worse.
-    var size = 100;
-    box.style.fontSize = "";
-    while (overflows(box) && size > 70) {
-      size -= 5;
-      box.style.fontSize = size + "%";
+    // The largest font, down to 70 % (it is read from afar), at which everything fits. If nothing fits even
+    // then, parts marked data-optional="N" are left out, the highest N first (a procedure slide keeps its
+    // legal basis before its processing time), and what is left gets the largest font that fits; then the
+    // parts come back by rank while they fit. A cut line reads worse than a line left out.
+    var parts = Array.prototype.slice.call(box.querySelectorAll("[data-optional]"));
+    function rank(e) { return Number(e.getAttribute("data-optional")); }
+    function keep(limit) { parts.forEach(function (e) { e.hidden = rank(e) > limit; }); }
+    function fits() {
+      for (var size = 100; size >= 70; size -= 5) { box.style.fontSize = size + "%"; if (!overflows(box)) { return true; } }
+      return false;
     }
-    var optional = box.querySelectorAll("[data-optional]");
-    for (var i = optional.length - 1; i >= 0 && overflows(box); i--) { optional[i].parentNode.removeChild(optional[i]); }
+    var ranks = parts.map(rank).filter(function (r, i, all) { return all.indexOf(r) === i; }).sort(function (a, b) { return a - b; });
+    var limits = [Infinity].concat(ranks.slice().reverse(), [-Infinity]);
+    for (var i = 0; i < limits.length; i++) {
+      keep(limits[i]);
+      if (fits() || limits[i] === -Infinity) { return; }
+    }
   }
 
   // --- the frame every TV page shares: layout, the server's clock, status, the notice line --------------
@@ -178,6 +185,7 @@
     this.held = false;
     this.video = null;
     this.figures = null;
+    this.failed = {};  // url -> when it failed to load: skipped for a while, so a missing file cannot spin the rotation
   }
   Rotation.prototype.update = function (rotation) {
     var slides = rotation && rotation.slides || [], key = JSON.stringify(slides);
@@ -193,7 +201,12 @@
     if (!before && figures && figures.available && this.box.hidden) { this.next(); }
   };
   Rotation.prototype.showable = function (slide) {
+    if (slide.url && Date.now() - (this.failed[slide.url] || 0) < 300000) { return false; }
     return slide.kind !== "figures" || (this.figures && this.figures.available);
+  };
+  Rotation.prototype.fail = function (slide) {
+    this.failed[slide.url] = Date.now();
+    this.next();
   };
   Rotation.prototype.next = function () {
     var self = this;
@@ -220,6 +233,7 @@
   };
   Rotation.prototype.draw = function (slide) {
     var self = this, box = this.box, frame = this.frame;
+    this.current = slide;
     box.textContent = "";
     box.setAttribute("data-kind", slide.kind);
     var inner = node("div", "tv-slide tv-slide-" + slide.kind);
@@ -227,7 +241,7 @@
     if (slide.kind === "image") {
       var img = node("img", "tv-media");
       img.alt = "";
-      img.onerror = function () { self.next(); };
+      img.onerror = function () { self.fail(slide); };
       img.src = slide.url;
       inner.appendChild(img);
       return;
@@ -239,7 +253,7 @@
       video.playsInline = true;
       video.preload = "auto";
       video.onended = function () { self.next(); };
-      video.onerror = function () { self.next(); };
+      video.onerror = function () { self.fail(slide); };
       video.src = slide.url;
       inner.appendChild(video);
       this.video = video;
@@ -263,21 +277,21 @@
         if (!value || (value.length !== undefined && !value.length)) { return; }
         var dt = facts.appendChild(node("dt", null, label)), dd = facts.appendChild(node("dd"));
         if (typeof value === "string") { dd.textContent = value; } else { dd.appendChild(value); }
-        if (optional) { dt.setAttribute("data-optional", "1"); dd.setAttribute("data-optional", "1"); }
+        if (optional) { dt.setAttribute("data-optional", optional); dd.setAttribute("data-optional", optional); }
       }
-      fact(frame.t("tv.info.processing_time"), slide.processing_time, true);
+      fact(frame.t("tv.info.processing_time"), slide.processing_time, "50");  // after the legal basis, which the documents ask for
       if (slide.legal_basis && slide.legal_basis.length) {
         var list = node("ul", "tv-proc-legal"), more = slide.legal_basis_more || 0;
         slide.legal_basis.forEach(function (text, i) {
           var li = node("li", null, text);
-          if (i > 0) { li.setAttribute("data-optional", "1"); }  // the first stays; the rest go if the panel is small
+          if (i > 0) { li.setAttribute("data-optional", String(i)); }  // the first always; the rest in their order
           list.appendChild(li);
         });
-        if (more) { list.appendChild(node("li", "tv-more", frame.t("tv.info.legal_more", {count: more}))).setAttribute("data-optional", "1"); }
+        if (more) { list.appendChild(node("li", "tv-more", frame.t("tv.info.legal_more", {count: more}))).setAttribute("data-optional", "40"); }
         fact(frame.t("tv.info.legal_basis"), list);
       }
       inner.appendChild(facts);
-      if (slide.documents) { inner.appendChild(node("p", "tv-proc-docs", frame.t("tv.info.documents", {count: slide.documents}))).setAttribute("data-optional", "1"); }
+      if (slide.documents) { inner.appendChild(node("p", "tv-proc-docs", frame.t("tv.info.documents", {count: slide.documents}))).setAttribute("data-optional", "60"); }
     }
     shrinkToFit(inner);
   };
@@ -286,9 +300,9 @@
     if (!this.video) { return; }
     if (on) { this.video.pause(); } else { var playing = this.video.play(); if (playing && playing.catch) { playing.catch(function () {}); } }
   };
-  Rotation.prototype.refit = function () {
-    var inner = this.box.firstChild;
-    if (inner && !this.video && this.box.getAttribute("data-kind") !== "image") { shrinkToFit(inner); }
+  Rotation.prototype.refit = function () {  // the panel changed size: draw the text slide again (what was left out may fit now)
+    var slide = this.current;
+    if (slide && !this.box.hidden && slide.kind !== "image" && slide.kind !== "video") { this.draw(slide); }
   };
 
   // --- the calls screen -------------------------------------------------------------------------------------
@@ -371,7 +385,8 @@
       var list = all.filter(function (c) { return wanted(options.counters, c.counter); }).slice(0, limit);
       var now = Date.now(), key = list.map(function (c) { return c.number + "@" + c.counter + "@" + c.at; }).join("|");
       var fresh = list.length && active.length && active[0].until > now && active[0].call.number === list[0].number;
-      if (key !== recentKey) {
+      var changed = key !== recentKey;
+      if (changed) {
         recentKey = key;
         var ol = $("recent");
         ol.textContent = "";
@@ -388,6 +403,7 @@
       }
       var newest = $("recent").firstChild;
       if (newest) { newest.classList.toggle("tv-fresh", !!fresh); }
+      if (changed) { rotation.refit(); }  // the panel below may have changed size
     }
 
     function drawWaiting() {
@@ -416,6 +432,7 @@
       });
       fitWaiting();
       fit(true);
+      rotation.refit();
     }
 
     function fitWaiting() {  // many fields in a small band: the table's font goes down to 70 %, then rows are cut

@@ -21,7 +21,7 @@ from queue_server.procedures import db as pdb
 from queue_server.procedures.importer import import_file
 from queue_server.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CATALOGUE = ROOT / "queue_server" / "procedures" / "sample" / "catalogue.json"
 NAMES = [
     "Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Thị Dung", "Hoàng Minh Đức", "Vũ Thị Hạnh", "Đặng Quốc Huy",
