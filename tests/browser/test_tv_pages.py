@@ -162,11 +162,17 @@ def test_the_results_page_pages_through_the_ready_dossiers_and_shows_this_months
         assert pages >= 3  # 36 dossiers in six fields do not fit 720p at a readable size
         seen: dict[int, list[str]] = {}
         texts = []
-        for _ in range(2 * pages):
-            number = int(browser.find_element(By.ID, "page").get_attribute("data-page"))
-            codes = [row.get_attribute("data-code") for row in browser.find_elements(By.CSS_SELECTOR, "#ready .tv-row[data-code]")]
+        generation = None
+        for _ in range(4 * pages):
+            number, codes, text, cut = browser.execute_script(  # in one go: the page may turn between two reads
+                "var p = document.getElementById('page'); return [Number(p.getAttribute('data-page')),"
+                " Array.prototype.map.call(document.querySelectorAll('#ready .tv-row[data-code]'), function (r) { return r.getAttribute('data-code'); }),"
+                " document.getElementById('ready').innerText, p.getAttribute('data-generation')];")
+            if cut != generation:  # cut into pages again (the fonts arrived, the figures panel grew): start over
+                generation, seen, texts = cut, {}, []
+                pages = int(browser.find_element(By.ID, "page").get_attribute("data-pages"))
             seen.setdefault(number, codes)
-            texts.append(browser.find_element(By.ID, "ready").text)
+            texts.append(text)
             if number == 1 and 1 not in {p for p in seen if p != 1}:
                 screenshot(browser, tmp_path / "tv" / "results-720p-page1.png")
             if len(seen) == pages:

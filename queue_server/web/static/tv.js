@@ -543,13 +543,19 @@
       return head;
     }
     function groupOf(i) { while (i >= 0 && items[i].kind !== "group") { i--; } return items[i]; }
-    function fill(start) {  // put items from `start` on the list until it is full; returns where the next page starts
+    function fill(start, end) {
+      // Put items from `start` on the list: up to `end` when the page is known, else until it is full
+      // (while cutting the pages). Returns where the next page starts.
       list.textContent = "";
       list.appendChild(columns());
       var i = start;
       if (items[i] && items[i].kind === "row") {
         var g = groupOf(i);
         list.appendChild(build({kind: "group", service: g.service, name: g.name, count: g.count, continued: true}));
+      }
+      if (end !== undefined) {
+        for (; i < end; i++) { list.appendChild(build(items[i])); }
+        return end;
       }
       var placed = 0;
       while (i < items.length) {
@@ -562,7 +568,9 @@
       if (i < items.length && i > start + 1 && items[i - 1].kind === "group") { list.removeChild(list.lastChild); i--; }  // no heading alone at the foot
       return i;
     }
-    function paginate() {
+    var generation = 0;
+    function paginate() {  // the pages depend on the screen, the fonts, the figures panel: cut them again
+      $("page").setAttribute("data-generation", String(++generation));
       pages = [];
       var start = 0, guard = 0;
       while (start < items.length && guard++ < 1000) {
@@ -577,7 +585,7 @@
       global.clearTimeout(pageTimer);
       $("ready-empty").hidden = !state["tv/results"] || items.length > 0;
       if (!pages.length) { list.textContent = ""; setText($("page"), ""); return; }
-      fill(pages[page][0]);
+      fill(pages[page][0], pages[page][1]);
       setText($("page"), pages.length > 1 ? frame.t("tv.results.page", {page: page + 1, pages: pages.length}) : "");
       $("page").setAttribute("data-page", String(page + 1));
       $("page").setAttribute("data-pages", String(pages.length));
