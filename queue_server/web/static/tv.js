@@ -313,7 +313,7 @@
     var active = [], flashes = {}, overlayTimer = null;
     var grid = $("counters"), overlay = $("call");
     var rotation = new Rotation($("info"), frame, function () { frame.screen.classList.toggle("no-info", rotation.box.hidden); fit(true); });
-    if (options.info === false) { rotation.update = function () {}; }
+    if (options.info === false) { rotation.update = function () {}; frame.screen.classList.add("no-info"); }  // ?info=0
     frame.onLayout = function () { fitWaiting(); fit(true); rotation.refit(); };
 
     function counterList() {
