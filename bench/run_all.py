@@ -17,6 +17,7 @@ BENCHES = {
     "live_push": "bench_live_push.py",
     "ticket_print": "bench_ticket_print.py",
     "displays": "bench_displays.py",
+    "tv": "bench_tv.py",
     "reports": "bench_reports.py",
     "kiosk": "bench_kiosk.py",
     "counter": "bench_counter.py",

@@ -138,10 +138,11 @@ def seed_officials(config: Path, data: Path, *staff: str) -> None:
 
 
 def start_server(config: Path, data: Path, broker: str | None, mqtt_port: int | None = None, credentials_dir: Path | None = None,
-                 run_broker: str = "embedded") -> subprocess.Popen:
+                 run_broker: str = "embedded", http_port: int | None = None) -> subprocess.Popen:
     """`motcua server` with an external broker (as motcua-server), or running its own broker of kind `run_broker`."""
     seed_officials(config, data, "bench")
-    args = [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data), "--no-http",
+    http = ["--http-listen", f"127.0.0.1:{http_port}"] if http_port else ["--no-http"]
+    args = [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data), *http,
             "--log-level", "WARNING"]
     if broker:
         args += ["--broker", broker]

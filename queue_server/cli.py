@@ -336,6 +336,7 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
             f"  motcua send counter.recall counter={yours}{broker}       (also: counter.finish, counter.skip, counter.pause ...)\n"
             f"  counter page: http://{http_listen}/quay/{yours}  (user name toi, password {password}: made for this demo)\n"
             f"  curl http://{http_listen}/api/state\n"
+            f"  waiting-room TVs: http://{http_listen}/tv/calls and http://{http_listen}/tv/results\n"
             f"  motcua events --data {data_dir}\n"
             "Stop with Ctrl+C.\n",
             err=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from motcua.protocol import BOUND_ROLES, DEFAULT_PREFIX, DEVICE_ID_RE, ROLES
+from queue_server.procedures.model import CODE_RE  # the catalogue's own rule for procedure codes
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
@@ -204,6 +206,51 @@ class ReportSettings:
     room_shows_officials: bool = False  # the public screen in the room names who sits at each counter (docs/reports.md)
 
 
+# What a waiting-room TV may show from <data>/tv/ ([tv] slides of kind "media"; docs/tv.md).
+TV_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif"}
+TV_VIDEO_TYPES = {".mp4": "video/mp4", ".webm": "video/webm", ".ogv": "video/ogg"}
+TV_TEXT_TYPES = {".txt": "text/plain; charset=utf-8"}  # a notice: first line the title, the rest its text
+TV_MEDIA_TYPES = {**TV_IMAGE_TYPES, **TV_VIDEO_TYPES, **TV_TEXT_TYPES}
+TV_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")  # a plain name in that folder: no path, no hidden file
+TV_LAYOUTS = ("auto", "landscape", "portrait")
+TV_SLIDE_KINDS = ("notice", "procedure", "media", "hours", "figures")
+TV_SLIDE_KEYS = {"notice": ("title", "text"), "procedure": ("codes",), "media": ("file",), "hours": (), "figures": ()}
+
+
+@dataclass(frozen=True)
+class TvSlide:
+    """One item of the TVs' rotation between calls ([[tv.slides]]).
+
+    notice: a title and a text; procedure: the catalogue's procedures with these codes, one
+    slide each; media: one file of <data>/tv/, or (no file) every image, video and .txt there
+    in name order; hours: the opening hours; figures: this month's dossier counts.
+    """
+
+    kind: str
+    title: str = ""
+    text: str = ""
+    codes: tuple[str, ...] = ()
+    file: str = ""
+    seconds: int | None = None  # None: [tv] slide_seconds (a video plays to its end, at most max_video_seconds)
+
+
+DEFAULT_TV_SLIDES = (TvSlide("hours"), TvSlide("media"), TvSlide("figures"))
+
+
+@dataclass(frozen=True)
+class TvSettings:
+    """The waiting-room TV pages ([tv]; docs/tv.md). Changed at run time, the TVs follow within seconds."""
+
+    layout: str = "auto"  # "landscape", "portrait", or "auto" by the screen's aspect ratio (a page's ?layout= wins)
+    call_seconds: int = 8  # how long a call fills the screen
+    recent_calls: int = 5  # latest calls listed
+    slide_seconds: int = 15
+    max_video_seconds: int = 120
+    results_page_seconds: int = 15  # each page of the results screen
+    results_refresh_seconds: int = 30  # how often the server reads the ready dossiers and this month's counts
+    slides: tuple[TvSlide, ...] = DEFAULT_TV_SLIDES
+
+
 @dataclass(frozen=True)
 class VoteReason:
     code: str
@@ -256,6 +303,7 @@ class OfficeConfig:
     vote_reasons: dict[str, VoteReason] = field(default_factory=_default_vote_reasons)
     reports: ReportSettings = field(default_factory=ReportSettings)
     holidays: tuple[Holiday, ...] = ()
+    tv: TvSettings = field(default_factory=TvSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -376,6 +424,7 @@ def parse(raw: dict[str, Any]) -> OfficeConfig:
         vote_reasons=_vote_reasons(raw),
         reports=_reports(raw.get("reports", {})),
         holidays=_holidays(raw),
+        tv=_tv(raw.get("tv", {})),
     )
 
 
@@ -740,3 +789,53 @@ def _province(raw: Any) -> ProvinceLink:
         raise ConfigError("province.lookup_timeout_seconds: must be a number of seconds from 0.1 to 30")
     return ProvinceLink(brokers=tuple(b.strip() for b in brokers), topic_root=root, credentials=credentials,
                         hub_url=hub_url.rstrip("/") if hub_url else None, lookup_timeout_seconds=float(timeout))
+def _tv(raw: Any) -> TvSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError("[tv]: must be a table")
+    defaults = TvSettings()
+    numbers = {"call_seconds": (2, 60), "recent_calls": (1, 12), "slide_seconds": (3, 600), "max_video_seconds": (5, 1800),
+               "results_page_seconds": (3, 600), "results_refresh_seconds": (5, 3600)}
+    known = ("layout", *numbers, "slides")
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"tv.{key}: unknown key (known: {', '.join(known)})")
+    layout = raw.get("layout", defaults.layout)
+    if layout not in TV_LAYOUTS:
+        raise ConfigError(f"tv.layout: must be one of {', '.join(TV_LAYOUTS)}, got {layout!r}")
+    values = {key: _whole(raw, key, getattr(defaults, key), low, high, "tv") for key, (low, high) in numbers.items()}
+    slides = raw.get("slides", DEFAULT_TV_SLIDES)
+    if slides is not DEFAULT_TV_SLIDES:
+        if not isinstance(slides, list) or len(slides) > 200 or not all(isinstance(x, dict) for x in slides):
+            raise ConfigError("tv.slides: must be an array of at most 200 tables ([[tv.slides]] with kind = ...)")
+        slides = tuple(_tv_slide(x, f"tv.slides[{i}]") for i, x in enumerate(slides))
+    return TvSettings(layout=layout, slides=slides, **values)
+
+
+def _tv_slide(raw: dict[str, Any], where: str) -> TvSlide:
+    kind = raw.get("kind")
+    if kind not in TV_SLIDE_KINDS:
+        raise ConfigError(f"{where}.kind: must be one of {', '.join(TV_SLIDE_KINDS)}, got {kind!r}")
+    allowed = ("kind", "seconds", *TV_SLIDE_KEYS[kind])
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(f"{where}.{key}: not a key of slides of kind {kind!r} (known: {', '.join(allowed)})")
+    seconds = _whole(raw, "seconds", None, 3, 1800, where)
+    if kind == "notice":
+        title = raw.get("title", "")
+        if not isinstance(title, str) or len(title) > 120:
+            raise ConfigError(f"{where}.title: must be a text of at most 120 characters")
+        text = _str(raw, f"{where}.text")
+        if len(text) > 1000:
+            raise ConfigError(f"{where}.text: at most 1000 characters (a TV is read from afar), got {len(text)}")
+        return TvSlide(kind, title=unicodedata.normalize("NFC", title.strip()), text=unicodedata.normalize("NFC", text), seconds=seconds)
+    if kind == "procedure":
+        codes = raw.get("codes")
+        if not isinstance(codes, list) or not codes or len(codes) > 100 or not all(isinstance(c, str) and CODE_RE.match(c) for c in codes):
+            raise ConfigError(f"{where}.codes: must list 1-100 procedure codes of the catalogue, e.g. [\"1.001193\"]")
+        return TvSlide(kind, codes=tuple(codes), seconds=seconds)
+    if kind == "media":
+        name = raw.get("file", "")
+        if name and (not isinstance(name, str) or not TV_FILE_RE.match(name) or Path(name).suffix.lower() not in TV_MEDIA_TYPES):
+            raise ConfigError(f"{where}.file: a file name in <data>/tv/ ending in {', '.join(TV_MEDIA_TYPES)}, got {name!r}")
+        return TvSlide(kind, file=name, seconds=seconds)
+    return TvSlide(kind, seconds=seconds)

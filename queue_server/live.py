@@ -7,8 +7,9 @@ subscribers. The HTTP side (queue_server/web/stream.py) turns that into Server-S
 Events; this module imports no web framework, so the same hub can feed any server.
 
 Topics are named relative to the office and without `state/`, as pages think of them:
-`office`, `queue`, `counter/Q1`, `device/kiosk-01`, `calls` (once retained); events
-keep their prefix: `event/call`. Replies (`res/...`) and presence never enter the hub:
+`office`, `queue`, `counter/Q1`, `device/kiosk-01`, `calls`, `clock`; events keep their
+prefix: `event/call`. A few topics exist only here, computed by the server for pages
+(`publish_page_state`): `tv/rotation`, `tv/results`, `tv/figures` (queue_server/web/tv_feed.py). Replies (`res/...`) and presence never enter the hub:
 replies carry tokens meant only for the device that asked.
 """
 
@@ -26,6 +27,7 @@ from typing import Any, Protocol
 MAX_FILTERS = 32  # a page follows a handful of topics; more is a mistake or an attack
 MAX_FILTER_CHARS = 100
 EVENT_MEMORY = 200  # recent events kept for polling clients (`after=`)
+PAGE_ONLY_PREFIXES = ("tv/",)  # hub topics computed by the server for pages (no MQTT topic is named so)
 
 
 class OutboundLike(Protocol):
@@ -119,20 +121,28 @@ class LiveHub:
         with self._lock:
             for item in items:
                 name = local_name(self.base, item.topic)
-                if name is None:
-                    continue
-                data = item.encoded()
-                previous = self._state.get(name)
-                if item.retain and previous is not None and previous.data == data:
-                    continue  # the same state again (a republish after reconnect): nothing changed
-                self._seq += 1
-                change = Change(self._seq, name, item.retain, data, now)
-                if item.retain:
-                    self._state[name] = change
-                else:
-                    self._events.append(change)
-                for deliver in list(self._subscribers.values()):
-                    deliver(change)
+                if name is not None:
+                    self._change(name, item.retain, item.encoded(), now)
+
+    def publish_page_state(self, name: str, data: bytes) -> None:
+        """Retained state that exists only for pages, never on MQTT (the TV feed's `tv/...`; docs/web.md)."""
+        if not name.startswith(PAGE_ONLY_PREFIXES):
+            raise ValueError(f"page-only topics start with {', '.join(PAGE_ONLY_PREFIXES)}: {name!r}")
+        with self._lock:
+            self._change(name, True, data, time.time())
+
+    def _change(self, name: str, retain: bool, data: bytes, now: float) -> None:  # the lock is held
+        previous = self._state.get(name)
+        if retain and previous is not None and previous.data == data:
+            return  # the same state again (a republish after reconnect): nothing changed
+        self._seq += 1
+        change = Change(self._seq, name, retain, data, now)
+        if retain:
+            self._state[name] = change
+        else:
+            self._events.append(change)
+        for deliver in list(self._subscribers.values()):
+            deliver(change)
 
     def subscribe(self, deliver: Deliver) -> tuple[int, dict[str, Change]]:
         """Register `deliver`; returns (subscription id, the snapshot it starts from), atomically."""

@@ -221,13 +221,15 @@ def lookup(db: sqlite_utils.Database, config: OfficeConfig, raw_code: object, no
 
 
 def ready_list(db: sqlite_utils.Database, config: OfficeConfig, limit: int = 30) -> list[dict[str, Any]]:
-    """The results TV's list: masked code and name, procedure, counter; nothing else."""
+    """The results TV's list: masked code and name, procedure, counter, field; nothing else."""
     return [
         {
             "code": mask_code(d.code),
             "applicant": mask_name(d.applicant_name),
             "procedure_name": d.procedure_name or d.procedure_code,
             "counter": counter_name(config, d.return_counter),
+            "service": d.return_service,  # the field of work it is returned in (the results TV groups by it)
+            "service_name": config.services[d.return_service].name if d.return_service in config.services else None,
         }
         for d in store.ready(db, max(1, min(limit, READY_LIST_MAX)))
     ]

@@ -37,6 +37,7 @@ BLUEPRINTS: list[str] = [
     "queue_server.web.counter",  # the counter page (issue 16)
     "queue_server.web.admin",  # the administrator's pages (issue 16)
     "queue_server.web.dashboard",
+    "queue_server.web.tv",
 ]
 
 

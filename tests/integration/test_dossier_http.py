@@ -213,15 +213,17 @@ def test_results_tv_list_has_masked_codes_and_names_only(start_server, clock, no
     call(server, "POST", "/api/dossiers/sync", [
         dossier(),
         dossier(code="HS-2026-000123", return_counter="Q4", applicant={"name": "Trần Thị Bình", "phone": "0987654321"},
-                updated_at="2026-11-22T11:00:00+07:00"),
+                updated_at="2026-11-22T11:00:00+07:00", return_service="DD"),
         dossier(code="HS-2026-000124", status="processing"),
     ], token=token)
     reply = call(server, "GET", "/api/dossiers/ready")
     assert reply.status == 200
     rows = reply.json["dossiers"]
     assert rows == [
-        {"code": "…0123", "applicant": "Trần T. B.", "procedure_name": "Đăng ký khai sinh", "counter": "Quầy 4"},
-        {"code": "…-0001", "applicant": "Nguyễn V. A.", "procedure_name": "Đăng ký khai sinh", "counter": "Quầy 2"},
+        {"code": "…0123", "applicant": "Trần T. B.", "procedure_name": "Đăng ký khai sinh", "counter": "Quầy 4",
+         "service": "DD", "service_name": "Đất đai - Môi trường"},
+        {"code": "…-0001", "applicant": "Nguyễn V. A.", "procedure_name": "Đăng ký khai sinh", "counter": "Quầy 2",
+         "service": None, "service_name": None},
     ]
     assert_nothing_private(reply.text)
     assert "Trần Thị Bình" not in reply.text and CODE not in reply.text

@@ -107,6 +107,10 @@
 
     self.stop = function () { self.stopped = true; clearTimeout(timer); close(); };
     if (global.addEventListener) {
+      // Leaving the page must close the stream: a page kept in the back/forward cache otherwise keeps its
+      // connection, and after six of them the browser has no connection left for this server (HTTP/1.1).
+      global.addEventListener("pagehide", function () { clearTimeout(timer); close(); });
+      global.addEventListener("pageshow", function (e) { if (e.persisted && !self.stopped) { later(self.mode === "poll" ? poll : stream, 0); } });
       global.addEventListener("online", function () { if (!self.stopped && self.status === "offline") { backoff = MIN_BACKOFF_MS; later(self.mode === "poll" ? poll : stream, 0); } });
     }
     if (global.EventSource && !options.poll) { stream(); } else { poll(); }
