@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import ROOT, free_port, percentile, rss_mb, start_mosquitto, wait_for_port, write_config
+from bench.support import ROOT, free_port, percentile, rss_mb, start_http_server, start_mosquitto, wait_for_port, write_config
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -78,12 +78,8 @@ def end_to_end(connections: int, tickets: int) -> dict:
     broker, mqtt_port = start_mosquitto(work)
     http_port = free_port()
     config = write_config(work / "office.toml", kiosks=2)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(work / "data"),
-         "--broker", f"mqtt://127.0.0.1:{mqtt_port}", "--http-listen", f"127.0.0.1:{http_port}", "--log-level", "WARNING"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_http_server(config, work / "data", mqtt_port, http_port)
     try:
-        wait_for_port(http_port, 30)
         kiosk = DeviceClient(f"mqtt://127.0.0.1:{mqtt_port}", "bench-office", "bench-00").connect()
         kiosk.request("ticket.issue", service="HT")  # warm up every path once
         time.sleep(0.5)

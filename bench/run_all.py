@@ -22,6 +22,8 @@ BENCHES = {
     "kiosk": "bench_kiosk.py",
     "counter": "bench_counter.py",
     "admin_config": "bench_admin_config.py",
+    "phone_push": "bench_phone_push.py",
+    "booked_day": "bench_booked_day.py",
 }
 
 

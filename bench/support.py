@@ -161,6 +161,16 @@ def children_rss_mb(pid: int) -> float:
     return total
 
 
+def start_http_server(config: Path, data: Path, mqtt_port: int, http_port: int) -> subprocess.Popen:
+    """`motcua server` on an external broker (a Mosquitto of start_mosquitto) with HTTP; returns when HTTP answers."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data),
+         "--broker", f"mqtt://127.0.0.1:{mqtt_port}", "--http-listen", f"127.0.0.1:{http_port}", "--log-level", "WARNING"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(http_port, 30)
+    return server
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

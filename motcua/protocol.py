@@ -17,8 +17,9 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin
 
 CONTRACT_VERSION = 1
-CONTRACT_MINOR = 2  # 1.1: typed outbound schemas, state/calls, state/clock, counter figures, rating devices;
-# 1.2: counter.sign_in names a staff account allowed at the counter; a transfer may give its reason
+CONTRACT_MINOR = 3  # 1.1: typed outbound schemas, state/calls, state/clock, counter figures, rating devices;
+# 1.2: counter.sign_in names a staff account allowed at the counter; a transfer may give its reason;
+# 1.3: booked appointments (booking.check_in), numbers taken from a phone (ticket.take_remote, role phone)
 DEFAULT_PREFIX = "motcua"
 MAX_PAYLOAD_BYTES = 64 * 1024
 # Deeper JSON than any contract message needs makes json.loads recurse until RecursionError
@@ -71,11 +72,20 @@ ERROR_CODES = (
     "unknown_staff",
     "staff_not_allowed",
     "counter_taken",
+    "unknown_booking",
+    "booking_cancelled",
+    "booking_used",
+    "booking_not_today",
+    "booking_too_early",
+    "phone_queue_closed",
+    "phone_queue_full",
+    "phone_limit_reached",
     "internal_error",
 )
 
 # Literals: one definition each; the tuples are derived from them.
-Role = Literal["kiosk", "counter", "rating", "display", "voice", "admin"]
+# "phone" is no device of the LAN: it is the server's own phone pages (queue_server/web/booking.py).
+Role = Literal["kiosk", "counter", "rating", "display", "voice", "admin", "phone"]
 DeviceState = Literal["ok", "paper_low", "no_paper", "cover_open", "offline", "unknown", "error"]
 VoteLevel = Literal["very_satisfied", "satisfied", "unsatisfied"]
 CounterStatus = Literal["idle", "serving", "paused", "closed"]
@@ -86,6 +96,7 @@ VOTE_LEVELS: tuple[str, ...] = get_args(VoteLevel)
 COUNTER_STATUSES: tuple[str, ...] = get_args(CounterStatus)
 TICKET_STATUSES: tuple[str, ...] = get_args(TicketStatus)
 BOUND_ROLES = frozenset({"counter", "rating"})  # roles bound to one counter by the office configuration
+SERVER_ROLES = frozenset({"phone"})  # roles only the server's own pages act in; no configured device has them
 
 
 class ProtocolError(Exception):
@@ -270,6 +281,23 @@ class OfficeNotice:
     text: str | None = field(default=None, metadata={"max": 500})
 
 
+@dataclass(frozen=True)
+class BookingCheckIn:
+    """A booked citizen is here: the code typed at the kiosk or read from the booking's QR
+    (parse_booking_code). The reply carries the ticket, as `ticket.issue` does."""
+
+    code: str = field(metadata={"max": 300})  # a scanned URL is longer than the code in it
+
+
+@dataclass(frozen=True)
+class TicketTakeRemote:
+    """Today's number taken from a phone (role phone: the server's own page). `holder` is the keyed
+    hash of the phone number the page was given, so the server counts numbers per phone."""
+
+    service: str
+    holder: str = field(metadata={"max": 64})
+
+
 OPS: dict[str, type] = {
     "ticket.issue": TicketIssue,
     "ticket.reprint": TicketReprint,
@@ -294,6 +322,8 @@ OPS: dict[str, type] = {
     "device.status": DeviceStatus,
     "office.notice": OfficeNotice,
     "office.configure": OfficeConfigure,
+    "booking.check_in": BookingCheckIn,
+    "ticket.take_remote": TicketTakeRemote,
 }
 
 _COUNTER_OPS = frozenset(op for op in OPS if op.startswith("counter."))
@@ -303,12 +333,14 @@ _COUNTER_OPS = frozenset(op for op in OPS if op.startswith("counter."))
 # (the QR): a counter or an official can never vote in a citizen's name. Kiosks may not
 # reprint (anyone can type a number); a kiosk whose print failed re-sends its request id.
 ROLE_OPS: dict[str, frozenset[str]] = {
-    "kiosk": frozenset({"ticket.issue", "ticket.arrive", "vote.submit", "device.status"}),
-    "counter": _COUNTER_OPS | {"ticket.requeue", "ticket.reprint", "ticket.arrive", "device.status"},
+    "kiosk": frozenset({"ticket.issue", "ticket.arrive", "booking.check_in", "vote.submit", "device.status"}),
+    "counter": _COUNTER_OPS | {"ticket.requeue", "ticket.reprint", "ticket.arrive", "booking.check_in", "device.status"},
     "rating": frozenset({"vote.counter", "device.status"}),
     "display": frozenset({"device.status"}),
     "voice": frozenset({"device.status"}),
     "admin": frozenset(OPS),
+    # The server's phone pages: take today's number, and vote with the token the ticket's link carries.
+    "phone": frozenset({"ticket.take_remote", "vote.submit"}),
 }
 
 # Short-text limits keep a 64 KiB payload from becoming a 64 KiB database row.
@@ -794,3 +826,35 @@ def parse_ticket_qr(text: str) -> tuple[str, str | None] | None:
         return None
     vote = fragment[2:] if fragment.startswith("v=") else None
     return public, vote if vote and _TOKEN_RE.match(vote) else None
+
+
+# --- what a booking's QR code carries ------------------------------------------------------
+# The booking's page on the office network; the kiosk reads the code from it (or the citizen
+# types the code, printed beside the QR as XXXX-XXXX). Codes use Crockford's base32 (no I, L,
+# O, U), so a typed O is a zero and an I or L a one.
+
+BOOKING_PATH = "/b/"
+BOOKING_CODE_LENGTH = 8
+BOOKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_TYPED = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def booking_qr_url(base_url: str, code: str) -> str:
+    """The text of a booking's QR code, e.g. http://10.0.0.2:8080/b/K7M2Q9XA."""
+    return f"{base_url.rstrip('/')}{BOOKING_PATH}{code}"
+
+
+def parse_booking_code(text: str) -> str | None:
+    """The booking code in a scanned QR or a typed code (spaces, dashes, case ignored), or None."""
+    text = text.strip()
+    _, found, tail = text.rpartition(BOOKING_PATH)
+    candidate = tail.split("?", 1)[0].split("#", 1)[0] if found else text
+    code = re.sub(r"[\s-]", "", candidate).upper().translate(_TYPED)
+    if len(code) == BOOKING_CODE_LENGTH and all(ch in BOOKING_ALPHABET for ch in code):
+        return code
+    return None
+
+
+def format_booking_code(code: str) -> str:
+    """A code as printed for people: K7M2-Q9XA."""
+    return f"{code[:4]}-{code[4:]}"

@@ -289,12 +289,23 @@ def check_config(path: str) -> None:
         f"{config.id}: {config.name}\n  {len(config.services)} services, {len(config.counters)} counters, "
         f"{len(config.devices)} devices\n  hours: {config.hours_text() or 'always open'}"
     )
+    click.echo(appointments_summary(config))
     # Issue 22: a citizen who hears "pê" for "bê" across a noisy hall walks to the wrong counter.
     warnings, errors = prefix_conflicts({s.code: s.numbering.prefix for s in config.services.values() if s.numbering.prefix})
     for line in warnings:
         click.echo(f"warning: {line}", err=True)
     if errors:
         raise click.ClickException("\n".join(errors))
+
+
+def appointments_summary(config: Any) -> str:
+    """The line check-config prints about bookings: the slot length and each field's places per slot."""
+    from queue_server.appointments.slots import capacity
+
+    if not config.appointments.enabled or not config.hours:
+        return "  appointments: off" + ("" if config.hours else " (no [hours])")
+    places = ", ".join(f"{code} {capacity(config, code)}" for code in config.services if config.appointments.offers(code))
+    return f"  appointments: {config.appointments.slot_minutes}-minute slots; bookings per slot: {places}"
 
 
 @click.command()

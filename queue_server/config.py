@@ -7,6 +7,7 @@ so the engine may import this module. Only `load()` touches the file system.
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from motcua.protocol import BOUND_ROLES, DEFAULT_PREFIX, DEVICE_ID_RE, ROLES
+from motcua.protocol import BOUND_ROLES, DEFAULT_PREFIX, DEVICE_ID_RE, ROLES, SERVER_ROLES
 from queue_server.procedures.model import CODE_RE  # the catalogue's own rule for procedure codes
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -251,6 +252,101 @@ class TvSettings:
     slides: tuple[TvSlide, ...] = DEFAULT_TV_SLIDES
 
 
+# --- appointments, numbers taken from a phone, notifications (issue 20; docs/appointments.md) ---
+
+
+@dataclass(frozen=True)
+class Closure:
+    """Days (or hours of them) without bookings for some or all fields ([[appointments.closures]])."""
+
+    first: date
+    last: date
+    services: tuple[str, ...] = ()  # empty: every field
+    start: time | None = None  # None: the whole day
+    end: time | None = None
+    reason: str = ""
+
+    def covers(self, service: str, day: date, start: time, end: time) -> bool:
+        """Whether a slot [start, end) of `service` on `day` falls in this closure."""
+        if not self.first <= day <= self.last or (self.services and service not in self.services):
+            return False
+        if self.start is None or self.end is None:
+            return True
+        return start < self.end and self.start < end
+
+
+@dataclass(frozen=True)
+class AppointmentSettings:
+    """Booked appointments ([appointments]). Capacity per slot is derived from the counters serving
+    a field unless `capacity` names it (queue_server/appointments/slots.py has the formula)."""
+
+    enabled: bool = True
+    services: tuple[str, ...] = ()  # fields that take bookings; empty: all
+    slot_minutes: int = 30
+    share: float = 0.5  # of a field's counter time that bookings may take: the rest is for walk-ins
+    capacity: dict[str, int] = field(default_factory=dict)  # bookings per slot, by field (overrides the formula)
+    days_ahead: int = 14  # how far ahead a slot may be booked
+    min_notice_minutes: int = 30  # a slot closes for booking this long before it starts
+    early_minutes: int = 60  # check-in opens this long before the slot (an early citizen then waits for it)
+    grace_minutes: int = 15  # after the slot; a later check-in becomes a walk-in ticket
+    per_holder_per_day: int = 2  # bookings per phone or ID number per day
+    per_holder_open: int = 4  # bookings one phone or ID number may hold at once
+    closures: tuple[Closure, ...] = ()
+
+    def offers(self, service: str) -> bool:
+        return self.enabled and (not self.services or service in self.services)
+
+
+@dataclass(frozen=True)
+class PhoneQueueSettings:
+    """Today's number taken from a phone ([phone_queue]): called only once its holder is here."""
+
+    enabled: bool = True
+    services: tuple[str, ...] = ()  # empty: all
+    per_phone_per_day: int = 1
+
+    def offers(self, service: str) -> bool:
+        return self.enabled and (not self.services or service in self.services)
+
+
+NOTIFICATION_KINDS = ("near", "called")
+NOTIFICATION_PLACEHOLDERS = frozenset({"number", "service", "ahead", "counter", "office", "minutes"})
+GATEWAYS = ("log", "modem", "http")
+
+
+@dataclass(frozen=True)
+class ModemSettings:
+    """An SMS modem (GSM/3G/4G USB stick) answering AT commands on a serial port."""
+
+    port: str = "/dev/ttyUSB0"
+    baudrate: int = 115200
+    encoding: str = "ucs2"  # "ucs2": Vietnamese with diacritics (70 characters a part); "gsm": without them (160)
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class HttpGatewaySettings:
+    """An SMS provider's HTTP API: POST {to_field: phone, text_field: text} as JSON with a bearer token
+    read from `token_file` (never from this document, which the event log keeps)."""
+
+    url: str = ""
+    token_file: str = ""
+    to_field: str = "to"
+    text_field: str = "text"
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """SMS to citizens who asked for them ([notifications]); wording in `templates` (else the catalogs)."""
+
+    gateway: str = "log"
+    near_places: int = 3  # "your turn is near" when this many people or fewer are ahead
+    templates: dict[str, str] = field(default_factory=dict)  # kind -> Vietnamese text with {placeholders}
+    modem: ModemSettings = field(default_factory=ModemSettings)
+    http: HttpGatewaySettings = field(default_factory=HttpGatewaySettings)
+
+
 @dataclass(frozen=True)
 class VoteReason:
     code: str
@@ -304,6 +400,9 @@ class OfficeConfig:
     reports: ReportSettings = field(default_factory=ReportSettings)
     holidays: tuple[Holiday, ...] = ()
     tv: TvSettings = field(default_factory=TvSettings)
+    appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
+    phone_queue: PhoneQueueSettings = field(default_factory=PhoneQueueSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -425,6 +524,9 @@ def parse(raw: dict[str, Any]) -> OfficeConfig:
         reports=_reports(raw.get("reports", {})),
         holidays=_holidays(raw),
         tv=_tv(raw.get("tv", {})),
+        appointments=_appointments(raw.get("appointments", {}), services),
+        phone_queue=_phone_queue(raw.get("phone_queue", {}), services),
+        notifications=_notifications(raw.get("notifications", {})),
     )
 
 
@@ -605,8 +707,8 @@ def _devices(raw: Any, counters: dict[str, Counter]) -> dict[str, Device]:
         where = f"devices[{i}]"
         did = _ident(d, f"{where}.id", devices, "device id")
         role = _str(d, f"{where}.role")
-        if role not in ROLES:
-            raise ConfigError(f"{where}.role: {role!r} is not one of {', '.join(ROLES)}")
+        if role not in ROLES or role in SERVER_ROLES:
+            raise ConfigError(f"{where}.role: {role!r} is not one of {', '.join(r for r in ROLES if r not in SERVER_ROLES)}")
         counter = d.get("counter")
         if role in BOUND_ROLES:
             if counter not in counters:
@@ -839,3 +941,158 @@ def _tv_slide(raw: dict[str, Any], where: str) -> TvSlide:
             raise ConfigError(f"{where}.file: a file name in <data>/tv/ ending in {', '.join(TV_MEDIA_TYPES)}, got {name!r}")
         return TvSlide(kind, file=name, seconds=seconds)
     return TvSlide(kind, seconds=seconds)
+# --- [appointments], [phone_queue], [notifications] (issue 20) -------------------------------
+
+
+def _known_keys(raw: dict[str, Any], where: str, known: tuple[str, ...]) -> None:
+    # A misspelt key silently left at its default would be a setting nobody applied.
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{where}.{key}: unknown key (known: {', '.join(known)})")
+
+
+def _service_list(raw: dict[str, Any], where: str, services: dict[str, Service]) -> tuple[str, ...]:
+    value = raw.get("services", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}.services: must list service codes")
+    for code in value:
+        if code not in services:
+            raise ConfigError(f"{where}.services: unknown service {code!r} (known: {', '.join(services)})")
+    return tuple(value)
+
+
+def _closures(raw: Any, services: dict[str, Service]) -> tuple[Closure, ...]:
+    if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        raise ConfigError("appointments.closures: must be an array of tables ([[appointments.closures]])")
+    closures = []
+    for i, c in enumerate(raw):
+        where = f"appointments.closures[{i}]"
+        _known_keys(c, where, ("date", "until", "services", "from", "to", "reason"))
+        first = _iso_date(c.get("date"), f"{where}.date")
+        last = _iso_date(c["until"], f"{where}.until") if "until" in c else first
+        if last < first:
+            raise ConfigError(f"{where}.until: {last.isoformat()} is before the date {first.isoformat()}")
+        start = _clock_time(c["from"], f"{where}.from") if "from" in c else None
+        end = _clock_time(c["to"], f"{where}.to") if "to" in c else None
+        if (start is None) != (end is None) or (start is not None and end is not None and end <= start):
+            raise ConfigError(f"{where}: give both from and to (from before to), or neither for the whole day")
+        reason = c.get("reason", "")
+        if not isinstance(reason, str) or len(reason) > 200:
+            raise ConfigError(f"{where}.reason: must be a text of at most 200 characters")
+        closures.append(Closure(first, last, _service_list(c, where, services), start, end, reason.strip()))
+    return tuple(closures)
+
+
+def _appointments(raw: Any, services: dict[str, Service]) -> AppointmentSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError("[appointments]: must be a table")
+    known = ("enabled", "services", "slot_minutes", "share", "capacity", "days_ahead", "min_notice_minutes", "early_minutes",
+             "grace_minutes", "per_holder_per_day", "per_holder_open", "closures")
+    _known_keys(raw, "appointments", known)
+    d = AppointmentSettings()
+    slot = _whole(raw, "slot_minutes", d.slot_minutes, 5, 240, "appointments")
+    share = raw.get("share", d.share)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
+        raise ConfigError(f"appointments.share: must be a number above 0 and at most 1, got {share!r}")
+    capacity = raw.get("capacity", {})
+    if not isinstance(capacity, dict):
+        raise ConfigError("appointments.capacity: must be a table like HT = 4 (bookings per slot)")
+    for code in capacity:
+        if code not in services:
+            raise ConfigError(f"appointments.capacity.{code}: unknown service (known: {', '.join(services)})")
+        _whole(capacity, code, None, 0, 1000, "appointments.capacity")
+    return AppointmentSettings(
+        enabled=_bool(raw, "enabled", d.enabled, "appointments"),
+        services=_service_list(raw, "appointments", services),
+        slot_minutes=slot,
+        share=float(share),
+        capacity=dict(capacity),
+        days_ahead=_whole(raw, "days_ahead", d.days_ahead, 0, 366, "appointments"),
+        min_notice_minutes=_whole(raw, "min_notice_minutes", d.min_notice_minutes, 0, 7 * 24 * 60, "appointments"),
+        early_minutes=_whole(raw, "early_minutes", d.early_minutes, 0, 12 * 60, "appointments"),
+        grace_minutes=_whole(raw, "grace_minutes", d.grace_minutes, 0, 240, "appointments"),
+        per_holder_per_day=_whole(raw, "per_holder_per_day", d.per_holder_per_day, 1, 100, "appointments"),
+        per_holder_open=_whole(raw, "per_holder_open", d.per_holder_open, 1, 1000, "appointments"),
+        closures=_closures(raw.get("closures", []), services),
+    )
+
+
+def _phone_queue(raw: Any, services: dict[str, Service]) -> PhoneQueueSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError("[phone_queue]: must be a table")
+    _known_keys(raw, "phone_queue", ("enabled", "services", "per_phone_per_day"))
+    d = PhoneQueueSettings()
+    return PhoneQueueSettings(
+        enabled=_bool(raw, "enabled", d.enabled, "phone_queue"),
+        services=_service_list(raw, "phone_queue", services),
+        per_phone_per_day=_whole(raw, "per_phone_per_day", d.per_phone_per_day, 1, 20, "phone_queue"),
+    )
+
+
+def notification_template_problem(text: Any) -> str | None:
+    """Why a notification template cannot be used, or None (also for the admin page's check)."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 320:
+        return "must be a text of 1-320 characters"
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        return f"unbalanced braces ({exc}); write {{{{ and }}}} for a literal brace"
+    unknown = sorted(names - NOTIFICATION_PLACEHOLDERS)
+    if unknown:
+        return f"unknown placeholder {{{unknown[0]}}} (known: {', '.join(sorted(NOTIFICATION_PLACEHOLDERS))})"
+    return None
+
+
+def _notifications(raw: Any) -> NotificationSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError("[notifications]: must be a table")
+    _known_keys(raw, "notifications", ("gateway", "near_places", "templates", "modem", "http"))
+    d = NotificationSettings()
+    gateway = raw.get("gateway", d.gateway)
+    if gateway not in GATEWAYS:
+        raise ConfigError(f"notifications.gateway: must be one of {', '.join(GATEWAYS)}, got {gateway!r}")
+    templates = raw.get("templates", {})
+    if not isinstance(templates, dict):
+        raise ConfigError("[notifications.templates]: must be a table like near = \"...\"")
+    for kind, text in templates.items():
+        if kind not in NOTIFICATION_KINDS:
+            raise ConfigError(f"notifications.templates.{kind}: unknown message (known: {', '.join(NOTIFICATION_KINDS)})")
+        problem = notification_template_problem(text)
+        if problem:
+            raise ConfigError(f"notifications.templates.{kind}: {problem}")
+    modem = raw.get("modem", {})
+    if not isinstance(modem, dict):
+        raise ConfigError("[notifications.modem]: must be a table")
+    _known_keys(modem, "notifications.modem", ("port", "baudrate", "encoding", "timeout_seconds"))
+    encoding = modem.get("encoding", "ucs2")
+    if encoding not in ("ucs2", "gsm"):
+        raise ConfigError(f"notifications.modem.encoding: must be \"ucs2\" (with diacritics) or \"gsm\" (without), got {encoding!r}")
+    http = raw.get("http", {})
+    if not isinstance(http, dict):
+        raise ConfigError("[notifications.http]: must be a table")
+    _known_keys(http, "notifications.http", ("url", "token_file", "to_field", "text_field", "timeout_seconds"))
+    url = http.get("url", "")
+    if not isinstance(url, str) or (url and not re.match(r"^https?://[^\s/]+", url)):
+        raise ConfigError(f"notifications.http.url: must be an http:// or https:// address, got {url!r}")
+    if gateway == "http" and not url:
+        raise ConfigError("notifications.http.url: required with gateway = \"http\"")
+    for key in ("token_file", "to_field", "text_field"):
+        if not isinstance(http.get(key, ""), str):
+            raise ConfigError(f"notifications.http.{key}: must be a text")
+    for table, where in ((modem, "notifications.modem"), (http, "notifications.http")):
+        seconds = table.get("timeout_seconds", 30.0 if table is modem else 10.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 300:
+            raise ConfigError(f"{where}.timeout_seconds: must be a number of seconds from 0 to 300")
+    port = modem.get("port", ModemSettings.port)
+    if not isinstance(port, str) or not port.strip():
+        raise ConfigError("notifications.modem.port: must be a device path like \"/dev/ttyUSB2\"")
+    return NotificationSettings(
+        gateway=gateway,
+        near_places=_whole(raw, "near_places", d.near_places, 1, 50, "notifications"),
+        templates={kind: unicodedata.normalize("NFC", text.strip()) for kind, text in templates.items()},
+        modem=ModemSettings(port=port.strip(), baudrate=_whole(modem, "baudrate", 115200, 1200, 4_000_000, "notifications.modem"),
+                            encoding=encoding, timeout_seconds=float(modem.get("timeout_seconds", 30.0))),
+        http=HttpGatewaySettings(url=url, token_file=http.get("token_file", ""), to_field=http.get("to_field", "to") or "to",
+                                 text_field=http.get("text_field", "text") or "text",
+                                 timeout_seconds=float(http.get("timeout_seconds", 10.0))),
+    )

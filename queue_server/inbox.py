@@ -56,8 +56,17 @@ class Republish:
 
 
 @dataclass(frozen=True)
+class Call:
+    """Run `fn(office)` in the worker (the only thread that may read the engine's state) and hand
+    back its result: a phone page's first view of its ticket, for one."""
+
+    fn: Callable[[Any], Any]
+    result: Future[Any] = field(default_factory=Future, compare=False)
+
+
+@dataclass(frozen=True)
 class Stop:
     pass
 
 
-Message = DeviceRequest | LocalRequest | Record | Presence | Republish | Stop
+Message = DeviceRequest | LocalRequest | Record | Presence | Republish | Call | Stop

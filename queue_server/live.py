@@ -11,6 +11,11 @@ Topics are named relative to the office and without `state/`, as pages think of 
 prefix: `event/call`. A few topics exist only here, computed by the server for pages
 (`publish_page_state`): `tv/rotation`, `tv/results`, `tv/figures` (queue_server/web/tv_feed.py). Replies (`res/...`) and presence never enter the hub:
 replies carry tokens meant only for the device that asked.
+
+Keyed topics (`ticket/<public token>`: the ticket on the phone, queue_server/appointments/watch.py)
+go only to a page that names one exactly: no `*` or `ticket/*` filter matches them, so nobody can
+list other citizens' tickets. They never reach MQTT. A retained payload that is empty removes
+its topic (as on MQTT); pages are told with a change whose payload is null.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 MAX_FILTERS = 32  # a page follows a handful of topics; more is a mistake or an attack
+TICKET_TOPIC = "ticket/"
+KEYED_PREFIXES = (TICKET_TOPIC,)
 MAX_FILTER_CHARS = 100
 EVENT_MEMORY = 200  # recent events kept for polling clients (`after=`)
 PAGE_ONLY_PREFIXES = ("tv/",)  # hub topics computed by the server for pages (no MQTT topic is named so)
@@ -49,9 +56,19 @@ class Change:
     data: bytes  # the JSON payload exactly as published on MQTT
     at: float  # time.time() when the hub received it (benchmarks measure push latency from it)
 
+    @property
+    def removed(self) -> bool:
+        """An empty retained payload: the topic is gone."""
+        return self.retained and not self.data
+
     def as_json(self) -> bytes:
         """The SSE/polling form: {"seq", "topic", "payload"}; the payload is spliced in, not re-encoded."""
-        return b'{"seq":%d,"topic":%s,"payload":%s}' % (self.seq, json.dumps(self.topic).encode(), self.data)
+        return b'{"seq":%d,"topic":%s,"payload":%s}' % (self.seq, json.dumps(self.topic).encode(), self.data or b"null")
+
+
+def keyed(topic: str) -> bool:
+    """A topic only a page that names it exactly may follow (see the module docstring)."""
+    return topic.startswith(KEYED_PREFIXES)
 
 
 class TopicFilter:
@@ -73,6 +90,8 @@ class TopicFilter:
         return cls((text or "").split(","))
 
     def __call__(self, topic: str) -> bool:
+        if keyed(topic):
+            return topic in self.exact
         return self.everything or topic in self.exact or topic.startswith(self.prefixes)
 
 
@@ -135,9 +154,13 @@ class LiveHub:
         previous = self._state.get(name)
         if retain and previous is not None and previous.data == data:
             return  # the same state again (a republish after reconnect): nothing changed
+        if retain and not data and previous is None:
+            return  # removing what is not there
         self._seq += 1
         change = Change(self._seq, name, retain, data, now)
-        if retain:
+        if change.removed:
+            del self._state[name]
+        elif retain:
             self._state[name] = change
         else:
             self._events.append(change)

@@ -21,11 +21,12 @@ import contextlib
 import logging
 import re
 import secrets
+import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from motcua import i18n
 from motcua import protocol as p
@@ -36,7 +37,7 @@ from queue_server.config import parse as parse_config
 from queue_server.engine import Rejected, apply_all, decide, roll_day
 from queue_server.engine import commands as c
 from queue_server.engine import events as e
-from queue_server.engine.state import RecentCall
+from queue_server.engine.state import OfficeState, RecentCall
 from queue_server.staff.store import StaffStore
 from queue_server.store import Pending, Store, write_transaction
 from queue_server.views import (
@@ -145,6 +146,24 @@ _BUILDERS: dict[str, Builder] = {
 _COUNTER_BOUND_OPS = frozenset(op for op in p.OPS if op.startswith("counter.")) | {"vote.counter"}
 
 
+class Extension(Protocol):
+    """A feature that adds ops to the office and follows its commits (queue_server/appointments is one).
+
+    `builders` turn its ops into engine commands (and may raise Rejected, reading the feature's own
+    tables); `write` runs for every event inside the batch's transaction, so the feature's rows commit
+    with the events or not at all; `committed` runs after the commit (it must be quick, and what it
+    raises is logged, never undoes the batch); `reset` forgets what was staged for a batch that failed.
+    """
+
+    builders: Mapping[str, Builder]
+
+    def write(self, conn: sqlite3.Connection, state: OfficeState, event: e.Event) -> None: ...
+
+    def committed(self, office: Office, events: list[e.Event], now: datetime) -> None: ...
+
+    def reset(self) -> None: ...
+
+
 def authorise(device: Device, request: p.Request) -> str | None:
     """Check the op against the device's role; return the counter the op acts on, if any."""
     if request.op not in p.ROLE_OPS[device.role]:
@@ -164,8 +183,11 @@ def authorise(device: Device, request: p.Request) -> str | None:
 class Office:
     """Engine + store + authorisation for one office. Not thread-safe: one worker calls it."""
 
-    def __init__(self, config: OfficeConfig, store: Store, clock: Clock, token: Callable[[], str] = new_token) -> None:
+    def __init__(self, config: OfficeConfig, store: Store, clock: Clock, token: Callable[[], str] = new_token,
+                 extensions: Sequence[Extension] = ()) -> None:
         self.store = store
+        self.extensions = list(extensions)
+        self._builders = {op: b for ext in self.extensions for op, b in ext.builders.items()} | _BUILDERS
         self.config = store.current_config(config)  # the TOML file seeds a new office; later changes live in the store
         self.clock = clock
         self.token = token
@@ -260,17 +282,27 @@ class Office:
                     in_batch[(_device_id(device), item.request_id)] = (reply, item.digest)
         if pending:
             with metrics.COMMIT_SECONDS.time():
-                self.store.commit(self.state, pending, now)
+                self.store.commit(self.state, pending, now, side_effects=[ext.write for ext in self.extensions])
             if rollover:
                 self.store.forget_old_requests(now)  # a server may run for months without a restart
+            self._tell_extensions([ev for item in pending for ev in item.events], now)
         out = [Outbound(self.topics.res(device), reply, request=i) for i, (device, reply) in enumerate(answers)]
         out += self._publications([ev for item in pending for ev in item.events], now)
         return out
+
+    def _tell_extensions(self, events: list[e.Event], now: datetime) -> None:
+        for ext in self.extensions:
+            try:
+                ext.committed(self, events, now)
+            except Exception:  # a feature's follow-up (a phone view, an SMS) must not undo a committed batch
+                log.exception("%s failed after a commit", type(ext).__name__)
 
     def _resync(self) -> None:
         """Trust the database, not memory: whatever was applied but not committed is gone."""
         with contextlib.suppress(Exception):  # nothing to roll back, or the connection is gone: load_state will say
             self.store.db.conn.rollback()  # a transaction left open by a failed commit
+        for ext in self.extensions:
+            ext.reset()
         self.config = self.store.current_config(self.config)
         self.state = self.store.load_state(self.config)
         self.store.reset_sequence()
@@ -310,7 +342,7 @@ class Office:
         try:
             counter = authorise(spec, request)
             self._check_person(spec, request.op, counter)
-            command = _BUILDERS[request.op](self, spec, request.body, counter)
+            command = self._builders[request.op](self, spec, request.body, counter)
             events = decide(self.state, self.config, command, now)
         except Rejected as refusal:
             log.info("%s %s refused: %s %s", device, request.op, refusal.code, refusal.params)

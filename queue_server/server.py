@@ -26,6 +26,7 @@ from motcua.broker_url import BrokerURL
 from motcua.clock import Clock, SystemClock
 from motcua.systemd import Notifier
 from queue_server import credentials, inbox
+from queue_server.appointments.desk import AppointmentDesk
 from queue_server.broker import DEFAULT_MAX_CONNECTIONS
 from queue_server.broker_acl import SERVER_USER, access_rules
 from queue_server.brokers import OwnBroker, make_broker
@@ -76,6 +77,7 @@ class QueueServer:
         self.http = None
         self.store: Store | None = None
         self.office: Office | None = None
+        self.appointments: AppointmentDesk | None = None  # bookings, phone numbers, the ticket on the phone, SMS
         self.snapshot: dict[str, Any] = {}
         self._snapshot_lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -122,7 +124,9 @@ class QueueServer:
         from queue_server.province.outbox import migrate as keep_dossier_change_log
 
         keep_dossier_change_log(self.store.path)
-        self.office = Office(self.config, self.store, self.clock)
+        self.appointments = AppointmentDesk(self.store.path, self.hub)
+        self.office = Office(self.config, self.store, self.clock, extensions=[self.appointments])
+        self.appointments.start(self.office)
         self._refresh_snapshot()
         self.hub.publish(self.office.retained_state())  # pages get state even before the broker is up
         self.link = self.link_factory(self)
@@ -150,6 +154,8 @@ class QueueServer:
             self.http.shutdown()
         if self.broker:
             self.broker.stop()
+        if self.appointments:
+            self.appointments.stop()
         if self.store:
             self.store.close()
 
@@ -248,6 +254,9 @@ class QueueServer:
                     self.link.publish(self.topics.status(p.SERVER_DEVICE_ID), p.ONLINE, qos=1, retain=True)
             except Exception:  # the worker must outlive any one bad batch
                 log.exception("failed to handle a batch of %d messages", len(items))
+            for message in items:
+                if isinstance(message, inbox.Call):
+                    self._run_call(message)
             self._refresh_snapshot()
             self._alive()
             if any(isinstance(m, inbox.Stop) for m in items):
@@ -265,6 +274,19 @@ class QueueServer:
             else:
                 published.append(item)
         return published
+
+    def _run_call(self, message: inbox.Call) -> None:
+        try:
+            message.result.set_result(message.fn(self.office))
+        except Exception as exc:  # the caller gets the exception; the worker goes on
+            message.result.set_exception(exc)
+
+    def in_worker(self, fn: Any, timeout: float = 10.0) -> Any:
+        """Run fn(office) in the worker thread between batches and return its result. Thread-safe.
+        The one way for another thread to read the engine's state (which only the worker touches)."""
+        message = inbox.Call(fn)
+        self.inbox.put(message)
+        return message.result.result(timeout)
 
     def request(self, device: Device, op: str, request_id: str | None = None, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
         """Act as `device` from inside the server (a web page): same authorisation, engine and

@@ -13,7 +13,7 @@ import sqlite3
 import typing
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -343,11 +343,14 @@ class Store:
 
     # --- writing ----------------------------------------------------------------
 
-    def commit(self, state: OfficeState, batch: Iterable[Pending], now: datetime) -> list[int]:
+    def commit(self, state: OfficeState, batch: Iterable[Pending], now: datetime,
+               side_effects: Sequence[Callable[[sqlite3.Connection, OfficeState, ev.Event], None]] = ()) -> list[int]:
         """Write a batch in one transaction; returns the last sequence number of each item.
 
         `state` must already have the batch's events applied; the rows they touched are
-        written from it. On any error nothing is written and the sequence is not advanced.
+        written from it. `side_effects` write a feature's own rows for each event in the same
+        transaction (queue_server.office.Extension.write). On any error nothing is written
+        and the sequence is not advanced.
         """
         batch = list(batch)
         # Another process may have written the log since (`motcua staff` on the console while the
@@ -378,6 +381,8 @@ class Store:
                     if isinstance(event, ev.BusinessDayStarted | ev.TicketExpired):
                         all_counters = True
                     self._write_side_effects(conn, state, event)
+                    for write in side_effects:
+                        write(conn, state, event)
                 if item.request_id and item.device and item.reply is not None:
                     conn.execute(
                         "INSERT OR IGNORE INTO requests (device, request_id, reply, at, digest) VALUES (?, ?, ?, ?, ?)",

@@ -31,31 +31,39 @@ def _both(key: str, separator: str = " / ", **params: Any) -> str:
     return separator.join(i18n.pair(key, **params))
 
 
-def with_database(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--config and --data, opened as the office database with the dossier tables migrated."""
+def database_of(tables: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator adding --config and --data and opening the office database with the tables of
+    `tables` (a module with `connect(path)`, e.g. "queue_server.dossiers.db") brought up to date."""
 
-    @config_option
-    @data_option
-    @wraps(func)
-    def wrapper(config_path: str | None, data_dir: str, **kwargs: Any) -> Any:
-        from queue_server.cli import load_config as _load_config
-        from queue_server.dossiers import db as store
-        from queue_server.store import Store, StoreError
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @config_option
+        @data_option
+        @wraps(func)
+        def wrapper(config_path: str | None, data_dir: str, **kwargs: Any) -> Any:
+            import importlib
 
-        config = _load_config(config_path)
-        try:
-            core = Store.in_dir(data_dir, config.id)  # creates the database and checks it belongs to this office
-        except StoreError as exc:
-            raise click.ClickException(str(exc)) from None
-        path = core.path
-        core.close()
-        db = store.connect(path)
-        try:
-            return func(config=config, db=db, **kwargs)
-        finally:
-            db.close()
+            from queue_server.cli import load_config as _load_config
+            from queue_server.store import Store, StoreError
 
-    return wrapper
+            config = _load_config(config_path)
+            try:
+                core = Store.in_dir(data_dir, config.id)  # creates the database and checks it belongs to this office
+            except StoreError as exc:
+                raise click.ClickException(str(exc)) from None
+            path = core.path
+            core.close()
+            db = importlib.import_module(tables).connect(path)
+            try:
+                return func(config=config, db=db, **kwargs)
+            finally:
+                db.close()
+
+        return wrapper
+
+    return decorate
+
+
+with_database = database_of("queue_server.dossiers.db")  # the dossier tables
 
 
 @click.group()
@@ -63,59 +71,62 @@ def dossier() -> None:
     """Dossiers (hồ sơ): sync sources, imports, status lookup."""
 
 
-@dossier.group()
-def source() -> None:
-    """Source systems (the electronic one-stop software) allowed to push dossiers."""
-
-
-@source.command("add")
-@with_database
-@click.argument("name")
-def source_add(config: Any, db: Any, name: str) -> None:
-    """Create a source and print its token (shown only this once).
-
-    Example: motcua dossier source add mot-cua-tinh
-    """
+def source_group(table: str, use: str, database: Callable[..., Any], help: str) -> click.Group:
+    """`source add | list | revoke` for the integrators of an area whose tokens live in `table`
+    (queue_server/dossiers/sources.py); `use` is the endpoint the token is for, `database` the
+    decorator that opens the office database with the area's tables."""
     from queue_server.dossiers import sources
 
-    try:
-        token = sources.add(db, name, SystemClock().now())
-    except sources.SourceError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(token)
-    created, created_en = i18n.pair("dossier.cli.source_created", name=name)
-    click.echo(f"{created}\n{created_en}\n{_both('dossier.cli.use')}: Authorization: Bearer <token>  ->  POST /api/dossiers/sync", err=True)
+    @click.group("source", help=help)
+    def group() -> None:
+        pass
+
+    @group.command("add")
+    @database
+    @click.argument("name")
+    def source_add(config: Any, db: Any, name: str) -> None:
+        """Create a source and print its token (shown only this once).
+
+        Example: motcua dossier source add mot-cua-tinh
+        """
+        try:
+            token = sources.add(db, name, SystemClock().now(), table=table)
+        except sources.SourceError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(token)
+        created, created_en = i18n.pair("dossier.cli.source_created", name=name)
+        click.echo(f"{created}\n{created_en}\n{_both('dossier.cli.use')}: Authorization: Bearer <token>  ->  {use}", err=True)
+
+    @group.command("list")
+    @database
+    def source_list(config: Any, db: Any) -> None:
+        """List the sources, when each was created and last used, and whether it is revoked."""
+        rows = sources.list_all(db, table=table)
+        if not rows:
+            click.echo(f"{_both('dossier.cli.no_sources')} (source add NAME).")
+            return
+        for s in rows:
+            state = f"{_both('dossier.cli.revoked')} {s.revoked_at[:19]}" if s.revoked_at else _both("dossier.cli.active")
+            last = s.last_used_at[:19] if s.last_used_at else "-"
+            click.echo(f"{s.name:<24} {state:<40} {_both('dossier.cli.created', separator='/')} {s.created_at[:19]}  "
+                       f"{_both('dossier.cli.last_push', separator='/')} {last}")
+
+    @group.command("revoke")
+    @database
+    @click.argument("name")
+    def source_revoke(config: Any, db: Any, name: str) -> None:
+        """Revoke a source's token: its requests are refused from now on."""
+        try:
+            sources.revoke(db, name, SystemClock().now(), table=table)
+        except sources.SourceError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{_both('dossier.cli.source_revoked', name=name)}.")
+
+    return group
 
 
-@source.command("list")
-@with_database
-def source_list(config: Any, db: Any) -> None:
-    """List the sources, when each was created and last pushed, and whether it is revoked."""
-    from queue_server.dossiers import sources
-
-    rows = sources.list_all(db)
-    if not rows:
-        click.echo(f"{_both('dossier.cli.no_sources')} (motcua dossier source add NAME).")
-        return
-    for s in rows:
-        state = f"{_both('dossier.cli.revoked')} {s.revoked_at[:19]}" if s.revoked_at else _both("dossier.cli.active")
-        last = s.last_used_at[:19] if s.last_used_at else "-"
-        click.echo(f"{s.name:<24} {state:<40} {_both('dossier.cli.created', separator='/')} {s.created_at[:19]}  "
-                   f"{_both('dossier.cli.last_push', separator='/')} {last}")
-
-
-@source.command("revoke")
-@with_database
-@click.argument("name")
-def source_revoke(config: Any, db: Any, name: str) -> None:
-    """Revoke a source's token: its pushes are refused from now on."""
-    from queue_server.dossiers import sources
-
-    try:
-        sources.revoke(db, name, SystemClock().now())
-    except sources.SourceError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"{_both('dossier.cli.source_revoked', name=name)}.")
+dossier.add_command(source_group("dossier_sources", "POST /api/dossiers/sync", with_database,
+                                 "Source systems (the electronic one-stop software) allowed to push dossiers."))
 
 
 @dossier.command("import")

@@ -742,3 +742,14 @@ def position(state: OfficeState, ticket: Ticket) -> int:
         for t in state.waiting.get(ticket.service, {}).values()
         if t.order < ticket.order and (t.priority or not ticket.priority)
     )
+
+
+def positions(state: OfficeState, service: str) -> dict[str, int]:
+    """`position` of every waiting ticket of a service at once (ticket id -> tickets before it), in one
+    pass over the line sorted by queue order: what a page following many tickets needs."""
+    out: dict[str, int] = {}
+    before_priority = 0
+    for before, t in enumerate(sorted(state.waiting.get(service, {}).values(), key=lambda t: t.order)):
+        out[t.id] = before_priority if t.priority else before
+        before_priority += t.priority
+    return out

@@ -195,7 +195,7 @@ class Simulation:
 
     def _on_arrive(self, when: datetime, citizen: Citizen) -> None:
         self.stats.arrivals += 1
-        reply = self.ask(self._device("kiosk"), "ticket.issue", service=citizen.service, priority=citizen.priority)
+        reply = self._take_number(citizen)
         if not reply.get("ok"):
             self.stats.refused += 1
             return
@@ -203,6 +203,10 @@ class Simulation:
         citizen.ticket = reply["ticket"]
         self.by_number[citizen.ticket["number"]] = citizen
         self._wake(citizen.service, citizen.priority, when)
+
+    def _take_number(self, citizen: Citizen) -> dict[str, Any]:
+        """The kiosk request that gives an arriving citizen a ticket (a booked one checks in instead)."""
+        return self.ask(self._device("kiosk"), "ticket.issue", service=citizen.service, priority=citizen.priority)
 
     def _wake(self, service: str, priority: bool, when: datetime) -> None:
         """Idle counters that could take a ticket of this service try to call (the server picks whom)."""
@@ -283,8 +287,10 @@ class Simulation:
 
 def simulate_office(config: OfficeConfig, profile: Profile, first_day: date, days: int = 1, *, data_dir: Any, seed: int = 1,
                     speed: float = 0.0, broker: Any = None, mqtt_listen: tuple[str, int] | None = None,
-                    http_listen: tuple[str, int] | None = None, log: Callable[[str], None] | None = None) -> SimStats:
-    """Run an in-process queue server on a FakeClock and drive it with `days` simulated days."""
+                    http_listen: tuple[str, int] | None = None, log: Callable[[str], None] | None = None,
+                    simulation: Callable[..., Simulation] | None = None) -> SimStats:
+    """Run an in-process queue server on a FakeClock and drive it with `days` simulated days
+    (`simulation`: another kind of traffic, e.g. queue_server.appointments.simulate.BookedSimulation)."""
     from motcua.clock import FakeClock
     from queue_server.bootstrap import bootstrap
     from queue_server.credentials import SECRETS_FILE
@@ -308,7 +314,7 @@ def simulate_office(config: OfficeConfig, profile: Profile, first_day: date, day
         server.record(ensure_officials(officials, server.config.counters, by="simulator"))
         # A broker the server runs itself has the credentials it generated; an external one, the devices' own.
         secrets = server.credentials_dir / SECRETS_FILE if server.broker is not None else None
-        sim = Simulation(config, profile, server.broker_url, clock=clock, seed=seed, speed=speed, log=log, credentials=secrets)
+        sim = (simulation or Simulation)(config, profile, server.broker_url, clock=clock, seed=seed, speed=speed, log=log, credentials=secrets)
         try:
             return sim.run(first_day, days)
         finally:

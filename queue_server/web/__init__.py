@@ -38,6 +38,8 @@ BLUEPRINTS: list[str] = [
     "queue_server.web.admin",  # the administrator's pages (issue 16)
     "queue_server.web.dashboard",
     "queue_server.web.tv",
+    "queue_server.web.booking",
+    "queue_server.web.phone",
 ]
 
 

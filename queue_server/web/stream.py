@@ -18,11 +18,12 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
 
 from motcua import i18n
-from queue_server.live import Change, LiveHub, TopicFilter, snapshot_json, sse_frame
+from queue_server.live import Change, LiveHub, TopicFilter, keyed, snapshot_json, sse_frame
 from queue_server.web.errors import error_body
 
 log = logging.getLogger(__name__)
@@ -61,17 +62,36 @@ class LoopFanout:
         self.hub = hub
         self.loop = loop
         self.streams: set[Stream] = set()
+        self.by_key: dict[str, set[Stream]] = {}  # keyed topic -> the streams that named it (a phone each)
+        self._incoming: deque[Change] = deque()
+        self._scheduled = False
         self.seq = 0
         self.subscription, self.state = hub.subscribe(self._from_worker)
         self.seq = max((c.seq for c in self.state.values()), default=0)
 
     def _from_worker(self, change: Change) -> None:  # the worker's thread, hub lock held: only hand over
-        self.loop.call_soon_threadsafe(self._dispatch, change)
+        # One wake-up of the loop for everything a batch published (300 phone views after one call),
+        # not one per change: the deque keeps their order, the flag avoids scheduling twice.
+        self._incoming.append(change)
+        if not self._scheduled:
+            self._scheduled = True
+            self.loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        self._scheduled = False  # first: a change appended from now on schedules another drain
+        while self._incoming:
+            self._dispatch(self._incoming.popleft())
 
     def _dispatch(self, change: Change) -> None:
         self.seq = change.seq
-        if change.retained:
+        if change.removed:
+            self.state.pop(change.topic, None)
+        elif change.retained:
             self.state[change.topic] = change
+        if keyed(change.topic):  # one phone's ticket: straight to the streams that asked for it
+            for stream in list(self.by_key.get(change.topic, ())):
+                stream.push(change)
+            return
         for stream in self.streams:
             if stream.wanted(change.topic):
                 stream.push(change)
@@ -82,6 +102,9 @@ class LoopFanout:
             return None
         stream = Stream(wanted)
         self.streams.add(stream)
+        for name in wanted.exact:
+            if keyed(name):
+                self.by_key.setdefault(name, set()).add(stream)
         self.hub.followers = len(self.streams)
         state = {name: c for name, c in self.state.items() if wanted(name)}
         first = b"retry: 2000\n\n" + sse_frame("snapshot", snapshot_json(self.hub.boot, self.seq, state), self.event_id(self.seq))
@@ -89,6 +112,12 @@ class LoopFanout:
 
     def forget(self, stream: Stream) -> None:
         self.streams.discard(stream)
+        for name in stream.wanted.exact:
+            streams = self.by_key.get(name)
+            if streams is not None:
+                streams.discard(stream)
+                if not streams:
+                    del self.by_key[name]
         self.hub.followers = len(self.streams)
 
     def close_all(self) -> None:

@@ -50,7 +50,7 @@
       if (c.topic.indexOf("event/") === 0) {
         call("event", c.topic, c.payload);
       } else {
-        self.state[c.topic] = c.payload;
+        if (c.payload === null) { delete self.state[c.topic]; } else { self.state[c.topic] = c.payload; }  // null: the topic is gone
         call("render", self.state, c.topic);
       }
     }
