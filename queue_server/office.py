@@ -7,12 +7,18 @@ Order of work for a batch (the first two promises of ARCHITECTURE.md):
 3. only then build the outbound messages: replies, call events, retained state.
 
 Memory and disk never disagree (promise 10). `handle_batch` is where that holds for ANY
-exception, not only the ones we thought of: if anything raises before, during or after
-the commit, the in-memory state is thrown away and rebuilt from the store, and the batch
-is handled again one request at a time, each in its own transaction. A request that was
-committed is then answered from the store (its reply is kept with its id); the one that
-raises again gets `internal_error`, which is not kept, so its re-send is handled as new,
-once. Every request gets exactly one answer.
+exception, not only the ones we thought of. A batch runs in two phases:
+- up to and including the commit: if anything raises, nothing of the batch is on disk, the
+  in-memory state (and the refusals decided against it) is thrown away and rebuilt from the
+  store, and the batch is handled again one request at a time, each in its own transaction.
+  A request that was committed is then answered from the store (its reply is kept with its
+  id); the one that raises again gets `internal_error`, which is not kept, so its re-send is
+  handled as new, once;
+- after the commit (forgetting old ids, extensions, call events, retained state): every step
+  is guarded, and a failure there costs a publication, never the committed answers.
+If the store cannot even be read back, memory is not trusted: every request is answered
+`internal_error` (and nothing decided) until a rebuild succeeds. Every request gets exactly
+one answer, and `ok` only once it is durable.
 """
 
 from __future__ import annotations
@@ -198,6 +204,7 @@ class Office:
         self.refusals = RefusalMemory()
         self._published_counters = set(self.state.counters)
         self.failures = 0  # batches that raised and were handled again one by one (see module docstring)
+        self.stale = False  # memory could not be rebuilt from the store after a failure: act on nothing
 
     # --- entry points -----------------------------------------------------------
 
@@ -208,21 +215,38 @@ class Office:
         server (web pages), a Device the caller vouches for. Replies carry the index of the
         request they answer."""
         batch = list(messages)
+        if self.stale and not self._resync():
+            return self._all_failed(batch, 0)
         try:
             return self._handle_batch(batch)
         except Exception:
             log.exception("a batch of %d requests failed; rebuilding state from the store and retrying one by one", len(batch))
             self.failures += 1
-            self._resync()
+            if not self._resync():
+                return self._all_failed(batch, 0)
         out: list[Outbound] = []
-        for index, message in enumerate(batch):  # a batch of one too: it may have failed after its commit
+        for index, message in enumerate(batch):
             try:
                 out += [replace(o, request=index) if o.request is not None else o for o in self._handle_batch([message])]
             except Exception:
                 log.exception("request from %s failed on its own; answered internal_error", _device_id(message[0]))
-                self._resync()
                 out.append(replace(self._internal_error(*message), request=index))
-        return out + self.retained_state()  # what failed may have been the publishing
+                if not self._resync():
+                    return out + self._all_failed(batch[index + 1:], index + 1)
+        return out + (self._guarded(self.retained_state, "retained state") or [])
+
+    def _all_failed(self, batch: list[tuple[str | Device, bytes]], first: int) -> list[Outbound]:
+        """Memory could not be rebuilt from the store: decide nothing, answer every request internal_error."""
+        return [replace(self._internal_error(*message), request=first + i) for i, message in enumerate(batch)]
+
+    def _guarded(self, publish: Callable[[], list[Outbound] | None], what: str) -> list[Outbound] | None:
+        """A step after the commit: its failure is logged (None), never turned into a wrong answer."""
+        try:
+            return publish() or []
+        except Exception:
+            log.exception("could not do the %s after a commit", what)
+            self.failures += 1
+            return None
 
     def tick(self) -> list[Outbound]:
         """Periodic work: close the business day at the reset time even if nobody asks; the clock."""
@@ -268,27 +292,40 @@ class Office:
         now = self.clock.now()
         pending: list[Pending] = []
         answers: list[tuple[str, dict[str, Any]]] = []  # (device id, reply) in request order
-        in_batch: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+        seen: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}  # this batch's answers by (device, id)
+        refused: list[tuple[str, str, dict[str, Any], str]] = []  # remembered only once the batch stands
         rollover = roll_day(self.state, self.config, now)
         if rollover:
             apply_all(self.state, self.config, rollover)
             pending.append(Pending(rollover, None, None, None))
-        for device, payload in batch:
-            reply, item = self._handle_one(device, payload, now, in_batch)
-            answers.append((_device_id(device), reply))
-            if item is not None:
-                pending.append(item)
-                if item.request_id and item.digest:
-                    in_batch[(_device_id(device), item.request_id)] = (reply, item.digest)
-        if pending:
-            with metrics.COMMIT_SECONDS.time():
-                self.store.commit(self.state, pending, now, side_effects=[ext.write for ext in self.extensions])
-            if rollover:
-                self.store.forget_old_requests(now)  # a server may run for months without a restart
-            self._tell_extensions([ev for item in pending for ev in item.events], now)
+        try:
+            for device, payload in batch:
+                reply, item, refusal = self._handle_one(device, payload, now, seen)
+                answers.append((_device_id(device), reply))
+                if item is not None:
+                    pending.append(item)
+                if refusal is not None:
+                    refused.append(refusal)
+            if pending:
+                with metrics.COMMIT_SECONDS.time():
+                    self.store.commit(self.state, pending, now, side_effects=[ext.write for ext in self.extensions])
+        finally:
+            for ext in self.extensions:  # what a builder staged for a request the engine refused, or a failed commit
+                ext.reset()
+        # Durable from here on: nothing below may turn a committed answer into an error.
+        for refusal in refused:
+            self.refusals.remember(*refusal)
         out = [Outbound(self.topics.res(device), reply, request=i) for i, (device, reply) in enumerate(answers)]
-        out += self._publications([ev for item in pending for ev in item.events], now)
-        return out
+        if not pending:
+            return out
+        events = [ev for item in pending for ev in item.events]
+        if rollover:
+            self._guarded(lambda: self.store.forget_old_requests(now), "forgetting of old request ids")  # months without a restart
+        self._tell_extensions(events, now)
+        published = self._guarded(lambda: self._publications(events, now), "publications")
+        if published is None:  # a view failed: at least everything retained, which the pages and devices rebuild from
+            published = self._guarded(self.retained_state, "retained state")
+        return out + (published or [])
 
     def _tell_extensions(self, events: list[e.Event], now: datetime) -> None:
         for ext in self.extensions:
@@ -297,15 +334,23 @@ class Office:
             except Exception:  # a feature's follow-up (a phone view, an SMS) must not undo a committed batch
                 log.exception("%s failed after a commit", type(ext).__name__)
 
-    def _resync(self) -> None:
-        """Trust the database, not memory: whatever was applied but not committed is gone."""
+    def _resync(self) -> bool:
+        """Trust the database, not memory: whatever was applied but not committed is gone. False, and
+        `stale` set, when the store cannot be read back: then memory must not be acted on."""
         with contextlib.suppress(Exception):  # nothing to roll back, or the connection is gone: load_state will say
             self.store.db.conn.rollback()  # a transaction left open by a failed commit
-        for ext in self.extensions:
-            ext.reset()
-        self.config = self.store.current_config(self.config)
-        self.state = self.store.load_state(self.config)
-        self.store.reset_sequence()
+        try:
+            for ext in self.extensions:
+                ext.reset()
+            config = self.store.current_config(self.config)
+            state = self.store.load_state(config)
+            self.store.reset_sequence()
+        except Exception:
+            log.exception("cannot rebuild the office from the store: answering internal_error until it can")
+            self.stale = True
+            return False
+        self.config, self.state, self.stale = config, state, False
+        return True
 
     def _internal_error(self, device: str, payload: bytes) -> Outbound:
         try:
@@ -317,28 +362,29 @@ class Office:
     # --- one request ----------------------------------------------------------------
 
     def _handle_one(
-        self, who: str | Device, payload: bytes, now: datetime, in_batch: dict[tuple[str, str], tuple[dict[str, Any], str]]
-    ) -> tuple[dict[str, Any], Pending | None]:
+        self, who: str | Device, payload: bytes, now: datetime, seen: dict[tuple[str, str], tuple[dict[str, Any], str]]
+    ) -> tuple[dict[str, Any], Pending | None, tuple[str, str, dict[str, Any], str] | None]:
+        """The reply, what to commit, and a refusal to remember once the batch stands."""
         device = _device_id(who)
         try:
             request = p.parse_request(payload)
         except p.ProtocolError as err:
             log.warning("bad request from %s: %s %s", device, err.code, err.params)
-            return self._error(self._salvage_id(payload), err.code, **err.params), None
+            return self._error(self._salvage_id(payload), err.code, **err.params), None, None
         spec = who if isinstance(who, Device) else self.config.devices.get(device)
         if spec is None:
             log.warning("request from undeclared device %s", device)
-            return self._error(request.id, "unknown_device", device=device), None
+            return self._error(request.id, "unknown_device", device=device), None, None
         digest = p.request_digest(request)
-        earlier = in_batch.get((device, request.id)) or self.refusals.get(device, request.id) or self.store.find_reply(device, request.id)
+        earlier = seen.get((device, request.id)) or self.refusals.get(device, request.id) or self.store.find_reply(device, request.id)
         if earlier is not None:
             reply, asked = earlier
             if asked is not None and asked != digest:
                 # Same id, different request: never the first reply (a pre-seeded id would make the
                 # real press fail for 7 days), never act either. The device must choose a new id.
                 log.warning("%s re-used request id %s for a different request", device, request.id)
-                return self._error(request.id, "request_id_reused", request_id=request.id), None
-            return reply, None
+                return self._error(request.id, "request_id_reused", request_id=request.id), None, None
+            return reply, None, None
         try:
             counter = authorise(spec, request)
             self._check_person(spec, request.op, counter)
@@ -347,12 +393,13 @@ class Office:
         except Rejected as refusal:
             log.info("%s %s refused: %s %s", device, request.op, refusal.code, refusal.params)
             reply = self._error(request.id, refusal.code, **refusal.params)
-            self.refusals.remember(device, request.id, reply, digest)
-            return reply, None
+            seen[(device, request.id)] = (reply, digest)
+            return reply, None, (device, request.id, reply, digest)
         apply_all(self.state, self.config, events)
         self._follow_configuration(events)
         reply = p.ok_reply(request.id, request.op, **self._result(request, command, events))
-        return reply, Pending(events, device, request.id, reply, digest)
+        seen[(device, request.id)] = (reply, digest)
+        return reply, Pending(events, device, request.id, reply, digest), None
 
     def _follow_configuration(self, events: list[e.Event]) -> None:
         """After OfficeReconfigured the office runs on the new document (command-line overrides kept)."""

@@ -224,7 +224,10 @@ class QueueServer:
         while True:
             if time.monotonic() - last_tick >= TICK_SECONDS:  # also under a steady load, not only when idle
                 last_tick = time.monotonic()
-                self._publish(self.office.tick())
+                try:
+                    self._publish(self.office.tick())
+                except Exception:  # the worker must outlive a bug in a view or the link
+                    log.exception("periodic work failed")
                 self._alive()
             try:
                 first = self.inbox.get(timeout=min(TICK_SECONDS, self.notifier.interval or TICK_SECONDS))
@@ -257,7 +260,10 @@ class QueueServer:
             for message in items:
                 if isinstance(message, inbox.Call):
                     self._run_call(message)
-            self._refresh_snapshot()
+            try:
+                self._refresh_snapshot()
+            except Exception:
+                log.exception("could not refresh the pages' snapshot")
             self._alive()
             if any(isinstance(m, inbox.Stop) for m in items):
                 return

@@ -120,7 +120,7 @@ def read_import_file(path: str | Path) -> list[Any]:
     if path.suffix.lower() == ".json" or (path.suffix.lower() != ".csv" and text.lstrip()[:1] in "[{"):
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than any export
             raise ImportFileError(f"{path}: {_both('dossier.import.invalid_json')}: {exc}") from None
         return items_of(data)
     try:

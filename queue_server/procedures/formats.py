@@ -84,6 +84,8 @@ def _read_json(path: Path) -> Any:
         raise ImportFailed(reason("import.not_utf8", path=path)) from None
     except json.JSONDecodeError as exc:
         raise ImportFailed(reason("import.bad_json", path=path, line=exc.lineno, column=exc.colno, error=exc.msg)) from None
+    except RecursionError:  # nested deeper than any catalogue: a clear refusal, not a 500
+        raise ImportFailed(reason("import.bad_json", path=path, line=1, column=1, error="nested too deep")) from None
 
 
 def _json_items(document: Any, keys: tuple[str, ...] = ("procedures", "data", "Data", "DanhSachTTHC", "items")) -> tuple[list[Any], dict[str, Any]]:

@@ -29,6 +29,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from motcua import protocol as p
 from motcua.broker_url import BrokerURL
 from motcua.client import disable_nagle
 from queue_server.province.credentials import Credential
@@ -163,9 +164,9 @@ class Forwarder:
         if msg.topic != self.topics.ack(self.office):
             return
         try:
-            ack = json.loads(msg.payload)
+            ack = p.decode_json(msg.payload)  # bounded in size and depth, as every JSON the office parses
             seq, dossiers, nonce = int(ack["seq"]), int(ack.get("dossiers", 0)), ack.get("nonce")
-        except (ValueError, KeyError, TypeError):
+        except (p.ProtocolError, ValueError, KeyError, TypeError):
             log.warning("ignored a malformed acknowledgement from the hub")
             return
         with self._cond:

@@ -11,7 +11,6 @@ says so when the hub cannot be reached.
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from motcua import i18n
+from motcua import protocol as p
 from queue_server.config import Counter, OfficeConfig, ProvinceLink
 from queue_server.dossiers.lookup import LookupRefused, code_or_refuse, public_view
 from queue_server.dossiers.model import Dossier, Due
@@ -68,7 +68,7 @@ def ask_hub(link: ProvinceLink, raw_code: object) -> dict[str, Any]:
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "motcua-office"})
     try:
         with urllib.request.urlopen(request, timeout=link.lookup_timeout_seconds) as response:
-            body = json.loads(response.read(MAX_ANSWER_BYTES))
+            body = p.decode_json_value(response.read(MAX_ANSWER_BYTES), MAX_ANSWER_BYTES)  # bounded depth too
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             raise LookupRefused.worded(404, "not_found", "province.lookup.not_found", extra={"province": "not_found"}) from None
@@ -76,7 +76,7 @@ def ask_hub(link: ProvinceLink, raw_code: object) -> dict[str, Any]:
             retry = int(exc.headers.get("Retry-After", "60") or 60)
             raise LookupRefused.worded(429, "rate_limited", "dossier.lookup.rate_limited", retry_after=retry, seconds=retry) from None
         raise HubUnreachable(f"hub answered HTTP {exc.code}") from None
-    except (OSError, ValueError) as exc:  # URLError, timeouts and refused connections are OSErrors
+    except (OSError, ValueError, p.ProtocolError) as exc:  # URLError, timeouts and refused connections are OSErrors
         raise HubUnreachable(str(exc)) from None
     if not isinstance(body, dict) or body.get("ok") is not True or not isinstance(body.get("dossier"), dict):
         raise HubUnreachable("the hub's answer is not a dossier")
