@@ -39,6 +39,7 @@ class Office:
     counters: tuple[CounterSpec, ...] = ()
     priority_groups: tuple[tuple[str, str], ...] = ()  # (code, name)
     vote_reasons: tuple[tuple[str, str, str], ...] = ()  # (code, name, name_en): the office's [[vote_reasons]]
+    bookings: bool = False  # the office takes booked appointments: the home screen offers check-in
 
     def counters_for(self, service: str, priority: bool) -> list[CounterSpec]:
         """The counters that serve a field; priority-only counters only for a priority ticket."""
@@ -76,7 +77,13 @@ class Ticket:
     office_name: str = ""
     public_token: str | None = None
     vote_token: str | None = None
+    slot_at: str | None = None  # a booked ticket: called at this time (ISO, office time), not before
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def slot_time(self) -> str | None:
+        """"09:30" for a booked ticket."""
+        return self.slot_at[11:16] if self.slot_at and len(self.slot_at) >= 16 else None
 
 
 def _text(value: Any, default: str = "") -> str:
@@ -113,7 +120,8 @@ def read_office(office: dict[str, Any], queue: dict[str, Any] | None = None) -> 
         (r["code"], _text(r.get("name"), r["code"]), _text(r.get("name_en")))
         for r in office.get("vote_reasons") or [] if isinstance(r, dict) and isinstance(r.get("code"), str)
     )
-    return Office(_text(office.get("name")), _text(office.get("hours")), tuple(services), counters, groups, reasons)
+    return Office(_text(office.get("name")), _text(office.get("hours")), tuple(services), counters, groups, reasons,
+                  bookings=bool(office.get("bookings")))
 
 
 def read_counter(payload: dict[str, Any]) -> CounterState:
@@ -130,14 +138,15 @@ def read_counter(payload: dict[str, Any]) -> CounterState:
 
 
 def read_ticket(reply: dict[str, Any]) -> Ticket:
-    """The `ticket` of an ok `ticket.issue` reply (with the tokens the issuing kiosk prints)."""
+    """The `ticket` of an ok `ticket.issue` or `booking.check_in` reply (with the tokens the issuing kiosk prints)."""
     t = reply["ticket"]
     return Ticket(
         number=str(t["number"]), service=_text(t.get("service")), service_name=_text(t.get("service_name")),
         priority=bool(t.get("priority")), priority_group_name=_text(t.get("priority_group_name")) or None,
         ahead=_int(t.get("ahead"), 0) or 0, wait_minutes=_int(t.get("estimated_wait_minutes")),
         issued_at=_text(t.get("issued_at")) or None, office_name=_text(t.get("office_name")),
-        public_token=_text(t.get("public_token")) or None, vote_token=_text(t.get("vote_token")) or None, raw=t,
+        public_token=_text(t.get("public_token")) or None, vote_token=_text(t.get("vote_token")) or None,
+        slot_at=_text(t.get("slot_at")) or None, raw=t,
     )
 
 

@@ -1,4 +1,4 @@
-"""The ticket request in flight, kept on disk until its ticket is printed (or the citizen leaves).
+"""The ticket request in flight (a number, or a booking checked in), kept on disk until its ticket is printed.
 
 The request id is chosen and written down *before* the request is sent. A kiosk that crashes or
 times out re-sends that same id, and the server answers with the same ticket (promise 2): the
@@ -29,8 +29,15 @@ class PendingIssue:
     priority_group: str | None = None
     created_at: float = field(default_factory=time.time)  # wall clock: it must survive a restart
     reply: dict[str, Any] | None = None  # the ok reply once it came: printing is what is left
+    booking: str | None = None  # a booking being checked in (booking.check_in): its code; service is ""
+
+    @property
+    def op(self) -> str:
+        return "booking.check_in" if self.booking else "ticket.issue"
 
     def fields(self) -> dict[str, Any]:
+        if self.booking:
+            return {"code": self.booking}
         out: dict[str, Any] = {"service": self.service, "priority": self.priority_group is not None}
         if self.priority_group:
             out["priority_group"] = self.priority_group

@@ -63,27 +63,31 @@ class TicketFields:
     priority: bool
     priority_group_name: str | None
     counter_names: tuple[str, ...]
+    slot_at: datetime | None = None  # a booked ticket: called at this time
+
+
+def _datetime(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def ticket_fields(ticket: dict[str, Any]) -> TicketFields:
     """The one place that reads today's ticket dict; switching to protocol's typed view changes only this."""
-    issued = ticket.get("issued_at")
-    try:
-        issued_at = datetime.fromisoformat(issued) if isinstance(issued, str) else None
-    except ValueError:
-        issued_at = None
     wait = ticket.get("estimated_wait_minutes")
     ahead = ticket.get("ahead")
     counters = ticket.get("counter_names") or ()
     return TicketFields(
         number=str(ticket.get("number", "")),
         service_name=str(ticket.get("service_name") or ticket.get("service") or ""),
-        issued_at=issued_at,
+        issued_at=_datetime(ticket.get("issued_at")),
         ahead=ahead if isinstance(ahead, int) and not isinstance(ahead, bool) else None,
         wait_minutes=wait if isinstance(wait, int) and not isinstance(wait, bool) else None,
         priority=bool(ticket.get("priority")),
         priority_group_name=ticket.get("priority_group_name") or None,
         counter_names=tuple(str(c) for c in counters if c),
+        slot_at=_datetime(ticket.get("slot_at")),
     )
 
 
@@ -214,10 +218,13 @@ def render_ticket(ticket: dict[str, Any], office_name: str, qr_text: str, width_
     if fields.counter_names:
         page.text(t("counters", counters=", ".join(fields.counter_names)), 24)
     page.gap(8)
-    if fields.ahead is not None:
-        page.text(t("ahead", ahead=fields.ahead) if fields.ahead > 0 else t("ahead_none"), 26)
-    if fields.wait_minutes is not None:
-        page.text(t("wait", minutes=fields.wait_minutes) if fields.wait_minutes > 0 else t("wait_short"), 24)
+    if fields.slot_at is not None:  # called at its time: people ahead and the wait do not apply
+        page.text(t("slot", time=fields.slot_at.strftime("%H:%M")), 28, bold=True)
+    else:
+        if fields.ahead is not None:
+            page.text(t("ahead", ahead=fields.ahead) if fields.ahead > 0 else t("ahead_none"), 26)
+        if fields.wait_minutes is not None:
+            page.text(t("wait", minutes=fields.wait_minutes) if fields.wait_minutes > 0 else t("wait_short"), 24)
     if fields.issued_at is not None:
         page.text(t("issued_at", time=fields.issued_at.strftime("%H:%M"), date=fields.issued_at.strftime("%d/%m/%Y")), 24)
     page.qr(qr_text, 0.42)

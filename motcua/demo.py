@@ -20,14 +20,16 @@ from motcua.client import DeviceClient, RequestTimeout
 
 
 def start_traffic(config: Any, broker: Any, stop: threading.Event, device: str = "console", leave: str | None = None,
-                  credentials: str | Path | None = None) -> threading.Thread:
-    """Simulate kiosks and officials; the counter `leave` is left to the person trying the demo."""
-    thread = threading.Thread(target=_run, args=(config, broker, stop, device, leave, credentials), name="demo-traffic", daemon=True)
+                  credentials: str | Path | None = None, spare: set[str] | frozenset[str] = frozenset()) -> threading.Thread:
+    """Simulate kiosks and officials; the counter `leave` and the devices `spare` (the kiosk app in a window:
+    one connection per device) are left to the person trying the demo."""
+    thread = threading.Thread(target=_run, args=(config, broker, stop, device, leave, credentials, spare), name="demo-traffic", daemon=True)
     thread.start()
     return thread
 
 
-def _run(config: Any, broker: Any, stop: threading.Event, admin: str, leave: str | None, credentials: str | Path | None) -> None:
+def _run(config: Any, broker: Any, stop: threading.Event, admin: str, leave: str | None, credentials: str | Path | None,
+         spare: set[str] | frozenset[str] = frozenset()) -> None:
     rng = random.Random()
     clients: list[DeviceClient] = []
 
@@ -37,7 +39,7 @@ def _run(config: Any, broker: Any, stop: threading.Event, admin: str, leave: str
         return client
 
     try:
-        devices = list(config.devices.values())
+        devices = [d for d in config.devices.values() if d.id not in spare]
         # The admin device only where no device of the right role exists: the person trying the
         # demo acts as `console`, and a second connection with its credential would push this one off.
         admin_client: list[DeviceClient] = []

@@ -17,9 +17,10 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin
 
 CONTRACT_VERSION = 1
-CONTRACT_MINOR = 3  # 1.1: typed outbound schemas, state/calls, state/clock, counter figures, rating devices;
+CONTRACT_MINOR = 4  # 1.1: typed outbound schemas, state/calls, state/clock, counter figures, rating devices;
 # 1.2: counter.sign_in names a staff account allowed at the counter; a transfer may give its reason;
-# 1.3: booked appointments (booking.check_in), numbers taken from a phone (ticket.take_remote, role phone)
+# 1.3: booked appointments (booking.check_in), numbers taken from a phone (ticket.take_remote, role phone);
+# 1.4: state/office says whether the office takes bookings (kiosks then offer check-in)
 DEFAULT_PREFIX = "motcua"
 MAX_PAYLOAD_BYTES = 64 * 1024
 # Deeper JSON than any contract message needs makes json.loads recurse until RecursionError
@@ -724,6 +725,7 @@ class OfficeInfo(Schema):
     timezone: str = "Asia/Ho_Chi_Minh"
     notice: str | None = None
     vote_reasons: list[VoteReasonInfo] = field(default_factory=list)
+    bookings: bool = False  # booked appointments are on: a kiosk offers "I have a booking" (booking.check_in)
 
 
 @dataclass(frozen=True)

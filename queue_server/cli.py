@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -315,8 +317,11 @@ def appointments_summary(config: Any) -> str:
 @click.option("--http-listen", default="127.0.0.1:8080", show_default=True)
 @click.option("--run-broker", type=click.Choice(KINDS), default="auto", show_default=True, help="As for `motcua server`.")
 @click.option("--traffic/--no-traffic", default=True, show_default=True, help="Simulate citizens and officials.")
-def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: str, run_broker: str, traffic: bool) -> None:
-    """Run a whole office on this machine: broker, SQLite, simulated kiosks and counters.
+@click.option("--kiosk", "kiosk_window", type=click.Choice(["auto", "window", "off"]), default="auto", show_default=True,
+              help="The touchscreen kiosk in a window (simulated printer and scanner); auto: when there is a screen ($DISPLAY).")
+def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: str, run_broker: str, traffic: bool,
+         kiosk_window: str) -> None:
+    """Run a whole office on this machine: broker, SQLite, simulated kiosks and counters, the kiosk app.
 
     The broker credentials of every device are generated into DATA/credentials.
 
@@ -330,10 +335,22 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
 
     yours = next(iter(config.counters))
     service = config.counters[yours].services[0]
+    # The kiosk the person touches: its own device, so the simulated kiosks never push it off the broker.
+    touch = next((d.id for d in reversed(list(config.devices.values())) if d.role == "kiosk"), None)
+    window = kiosk_window == "window" or (kiosk_window == "auto" and bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")))
 
     def ready(qs: Any) -> None:
         password = _demo_accounts(qs, yours)
         broker = f" --broker {qs.broker_url}" if qs.broker_url.port != 1883 else ""
+        kiosk_line = ""
+        if touch is not None:
+            command = _demo_kiosk_command(qs, touch, data_dir, http_listen)
+            if window:
+                _start_demo_kiosk(qs, command, touch)
+                kiosk_line = f"  the kiosk ({touch}) is open in a window; printed tickets go to {data_dir}/kiosk-{touch}/printed/\n"
+            else:
+                kiosk_line = (f"  the kiosk, on a machine with a screen (or under xvfb-run):\n"
+                              f"    MOTCUA_CREDENTIALS={_device_credential(qs, touch)} {' '.join(command)}\n")
         simulated = (f"Simulated kiosks issue tickets and simulated officials serve every counter but {yours}.\n"
                      if traffic else "")
         console = (qs.credentials_dir / "devices" / "console.toml").resolve()
@@ -348,15 +365,48 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
             f"  counter page: http://{http_listen}/quay/{yours}  (user name toi, password {password}: made for this demo)\n"
             f"  curl http://{http_listen}/api/state\n"
             f"  waiting-room TVs: http://{http_listen}/tv/calls and http://{http_listen}/tv/results\n"
+            f"  manager's dashboard: http://{http_listen}/dashboard  (sign in as an administrator: see above)\n"
+            f"{kiosk_line}"
             f"  motcua events --data {data_dir}\n"
             "Stop with Ctrl+C.\n",
             err=True,
         )
         if traffic:
-            start_traffic(config, qs.broker_url, qs.stopping, leave=yours, credentials=qs.credentials_dir / "secrets.toml")
+            start_traffic(config, qs.broker_url, qs.stopping, leave=yours, credentials=qs.credentials_dir / "secrets.toml",
+                          spare={touch} if touch else set())
 
     options = _server_options(data_dir, None, mqtt_listen, http_listen, run_broker=run_broker)
     _run_server(config, options, "WARNING", on_ready=ready)
+
+
+def _device_credential(qs: Any, device: str) -> Path:
+    return (qs.credentials_dir / "devices" / f"{device}.toml").resolve()
+
+
+def _demo_kiosk_command(qs: Any, device: str, data_dir: str, http_listen: str) -> list[str]:
+    motcua = Path(sys.executable).with_name("motcua")
+    return [str(motcua if motcua.exists() else "motcua"), "kiosk", "--simulate", "--window", "1280x800",
+            "--broker", f"mqtt://{qs.broker_url.host}:{qs.broker_url.port}", "--server", f"http://{http_listen}",
+            "--device", device, "--state-dir", str(Path(data_dir) / f"kiosk-{device}")]
+
+
+def _start_demo_kiosk(qs: Any, command: list[str], device: str) -> None:
+    """The kiosk app beside the demo office, stopped with it; its broker password comes from its own file."""
+    import subprocess
+    import threading
+
+    env = {**os.environ, "MOTCUA_CREDENTIALS": str(_device_credential(qs, device))}
+    try:
+        proc = subprocess.Popen(command, env=env)
+    except OSError as exc:
+        click.echo(f"the kiosk did not start ({exc}); run it yourself: {' '.join(command)}", err=True)
+        return
+
+    def stop_with_the_office() -> None:
+        qs.stopping.wait()
+        proc.terminate()
+
+    threading.Thread(target=stop_with_the_office, name="demo-kiosk", daemon=True).start()
 
 
 def _demo_accounts(qs: Any, yours: str) -> str:

@@ -148,6 +148,7 @@ def office_view(state: OfficeState, config: OfficeConfig) -> p.OfficeInfo:
         ],
         priority_groups=[p.PriorityGroupInfo(code=k, name=v) for k, v in config.priority_groups.items()],
         vote_reasons=[p.VoteReasonInfo(code=r.code, name=r.name, name_en=r.name_en) for r in config.vote_reasons.values()],
+        bookings=any(config.appointments.offers(code) for code in config.services),
     )
 
 

@@ -2,6 +2,7 @@
 
     flow = TakeNumber(link, PendingStore(dir), printer, settings)
     issued = flow.issue("HT", priority_group=None)     # blocking; call it off the UI thread
+    issued = flow.check_in("K7M2Q9XA")                  # a booking's code: its ticket, called at its time
     if issued.ticket: shown = flow.print(issued)       # the number is on screen before this returns
 
 Crash or timeout: the pending record keeps the request id, `resume()` (at start) or `issue()` again
@@ -106,17 +107,17 @@ class TakeNumber:
 
     # --- issue ---------------------------------------------------------------------
 
-    def prepare(self, service: str, priority_group: str | None) -> PendingIssue:
+    def prepare(self, service: str, priority_group: str | None, booking: str | None = None) -> PendingIssue:
         """The pending request for this choice: the one on disk if it is the same choice (unanswered, or
         answered and not yet printed: a stuck button gets the same ticket), else a new id."""
         with self._lock:
-            return self._prepare(service, priority_group)
+            return self._prepare(service, priority_group, booking)
 
-    def _prepare(self, service: str, priority_group: str | None) -> PendingIssue:
+    def _prepare(self, service: str, priority_group: str | None, booking: str | None = None) -> PendingIssue:
         pending = self.store.load()
-        if pending and (pending.service, pending.priority_group) == (service, priority_group):
+        if pending and (pending.service, pending.priority_group, pending.booking) == (service, priority_group, booking):
             return pending
-        pending = PendingIssue(new_request_id(self.settings.device), service, priority_group)
+        pending = PendingIssue(new_request_id(self.settings.device), service, priority_group, booking=booking)
         self.store.save(pending, sync=False)  # in the file before it is sent: a crash after sending re-sends this id
         threading.Thread(target=self.store.sync, name="pending-fsync", daemon=True).start()  # alongside the request
         return pending
@@ -125,13 +126,19 @@ class TakeNumber:
         with self._lock:
             return self.send(self.prepare(service, priority_group))
 
+    def check_in(self, code: str) -> Issued:
+        """A booked citizen is here: the booking's code (protocol.parse_booking_code) becomes a ticket, called
+        at the booking's time. The same care as a number: the id is on disk first, a re-send gets the same ticket."""
+        with self._lock:
+            return self.send(self.prepare("", None, booking=code))
+
     def send(self, pending: PendingIssue) -> Issued:
         with self._lock:
             if pending.reply is not None:
                 return Issued(read_ticket(pending.reply), request_id=pending.request_id)
             started = time.perf_counter()
             try:
-                reply = self.link.request("ticket.issue", pending.request_id, timeout=self.settings.request_timeout, **pending.fields())
+                reply = self.link.request(pending.op, pending.request_id, timeout=self.settings.request_timeout, **pending.fields())
             except RequestTimeout:
                 log.info("ticket request %s unanswered; kept to re-send", pending.request_id)
                 return Issued(problem=offline(), request_id=pending.request_id)

@@ -24,6 +24,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.bootstrap import Kiosk
 from kiosk.flows import dossiers as dossier_flow
+from kiosk.flows.arrival import Arrived, confirm_arrival, read_scan
 from kiosk.flows.outcome import Problem
 from kiosk.flows.take_number import PRINTER_FAULTS, Issued
 from kiosk.flows.voting import Ballot, CounterWatch, submit_counter_vote, submit_ticket_vote, vote_token_of
@@ -44,11 +45,11 @@ CACHE_REFRESH_SECONDS = 300
 SCREENS = {
     "home": s.HomeScreen, "services": s.ServicesScreen, "priority": s.PriorityScreen, "ticket": s.TicketScreen,
     "message": s.MessageScreen, "procedures": s.ProceduresScreen, "procedure": s.ProcedureScreen,
-    "dossier": s.DossierScreen, "dossier_result": s.DossierResultScreen, "verify": s.VerifyScreen,
+    "booking": s.BookingScreen, "dossier": s.DossierScreen, "dossier_result": s.DossierResultScreen, "verify": s.VerifyScreen,
     "vote_scan": s.VoteScanScreen, "rate": s.RateScreen, "reasons": s.ReasonsScreen, "thanks": s.ThanksScreen,
     "counter": s.CounterScreen,
 }
-ENTRANCE_ONLY = {"home", "services", "priority", "ticket", "procedures", "procedure", "dossier", "dossier_result", "verify", "vote_scan"}
+ENTRANCE_ONLY = {"home", "services", "priority", "ticket", "booking", "procedures", "procedure", "dossier", "dossier_result", "verify", "vote_scan"}
 
 
 class KioskRoot(BoxLayout):
@@ -62,6 +63,7 @@ class KioskApp(App):
     banner = StringProperty("")
     office_name = StringProperty("")
     mode = StringProperty("entrance")
+    takes_bookings = BooleanProperty(False)  # the office takes booked appointments: "I have an appointment"
 
     def __init__(self, kiosk: Kiosk, on_ready: Callable[[float], None] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -76,6 +78,7 @@ class KioskApp(App):
         self.last_touch = time.monotonic()
         self.ready_at: float | None = None
         self.choice: tuple[str, str | None] | None = None  # the field and priority group of the ticket being taken
+        self.booking_code: str | None = None  # or the booking being checked in
         self.dossier_code = ""
         self.ballot_level: str | None = None
         self.rating_token: str | None = None  # entrance: the scanned ticket's vote token; counter mode: None
@@ -248,7 +251,23 @@ class KioskApp(App):
     def issue(self, service: str, group: str | None) -> None:
         if self.in_flight:
             return  # a second touch while the first is in flight: the same citizen, the same ticket
-        self.choice = (service, group)
+        self.choice, self.booking_code = (service, group), None
+        self._start_request()
+
+    def check_in(self, typed_or_scanned: str) -> None:
+        """A booked citizen is here: the booking's ticket, printed as any number (docs/appointments.md)."""
+        if self.in_flight:
+            return
+        code = p.parse_booking_code(typed_or_scanned)
+        if code is None:
+            self.screen("booking").show_problem(Problem("not_a_booking", "kiosk.booking.not_a_code"))
+            if self.sm.current != "booking":
+                self.go("booking")
+            return
+        self.choice, self.booking_code = ("", None), code
+        self._start_request()
+
+    def _start_request(self) -> None:
         # The screen changes once, when the number is there: every frame drawn before it (a pressed
         # button, a "please wait") delays the number on a slow screen. "Please wait" only if it is slow.
         self._waiting_event = Clock.schedule_once(lambda dt: self._show_waiting(), WAITING_AFTER)
@@ -264,7 +283,10 @@ class KioskApp(App):
 
     def _send_issue(self) -> None:
         self.in_flight = True
-        self.background(self.kiosk.take_number.issue, *self.choice, then=self._issued)  # type: ignore[misc]
+        if self.booking_code:
+            self.background(self.kiosk.take_number.check_in, self.booking_code, then=self._issued)
+        else:
+            self.background(self.kiosk.take_number.issue, *self.choice, then=self._issued)  # type: ignore[misc]
 
     def _issued(self, issued: Issued) -> None:
         self.in_flight = False
@@ -276,7 +298,7 @@ class KioskApp(App):
             return
         ticket_screen = self.screen("ticket")
         if issued.ticket is None and not issued.retryable:
-            self.show_problem(issued.problem, back_to="services")  # type: ignore[arg-type]
+            self.show_problem(issued.problem, back_to="booking" if self.booking_code else "services")  # type: ignore[arg-type]
             return
         ticket_screen.show(issued)
         if self.sm.current != "ticket":
@@ -297,7 +319,7 @@ class KioskApp(App):
         screen = self.screen("ticket")
         if screen.issued is None or screen.issued.ticket is None:
             self.kiosk.take_number.abandon()  # unanswered and left: never print it for the next person
-            self.choice = None
+            self.choice, self.booking_code = None, None
         screen.issued = None
         self.go(self.home_screen)
 
@@ -356,11 +378,22 @@ class KioskApp(App):
         return False
 
     def on_scan(self, code: str) -> None:
-        """A scanned code: a ticket's QR means a vote, anything else is a dossier receipt."""
+        """A scanned code: a booking's QR checks it in, a phone's ticket QR says "I am here", a printed
+        ticket's QR means a vote, anything else is a dossier receipt (kiosk/flows/arrival.py)."""
         self.last_touch = time.monotonic()
         if self.mode != "entrance":
             return
-        if p.parse_ticket_qr(code) is not None:
+        if self.sm.current == "booking":  # a code printed without its QR's address, read by the scanner here
+            self.check_in(code)
+            return
+        kind, value = read_scan(code)
+        if kind == "booking":
+            self.check_in(value)
+            return
+        if kind == "arrive":
+            self.background(confirm_arrival, self.kiosk.link, value, self.settings.request_timeout, then=self._arrived)
+            return
+        if kind == "vote":
             token = vote_token_of(code)
             if isinstance(token, Problem):
                 self.screen("vote_scan").problem = token.text(self.lang)
@@ -373,6 +406,16 @@ class KioskApp(App):
         self.screen("dossier").code = code.strip()[:40]
         self.go("dossier")
         self.look_up_dossier(code)
+
+    def _arrived(self, arrived: Arrived) -> None:
+        if arrived.problem is not None:
+            self.show_problem(arrived.problem)
+            return
+        ticket = arrived.ticket
+        number, ahead = (ticket.number, ticket.ahead) if ticket else ("", 0)
+        message = Problem("arrived", "kiosk.arrive.done" if ahead else "kiosk.arrive.next", {"number": number, "ahead": ahead})
+        self.screen("message").show(message, self.home_screen, title_key="kiosk.arrive.title")
+        self.go("message")
 
     # --- rating -----------------------------------------------------------------------------
 
@@ -404,6 +447,7 @@ class KioskApp(App):
     def _link_changed(self, what: str) -> None:
         if what == "office":
             self.office_name = self.kiosk.link.office.name
+            self.takes_bookings = self.kiosk.link.office.bookings
             if self.sm.current in ("services", "priority") and not self.in_flight:  # leaving it: no frame for it
                 self.sm.current_screen.refresh()
         elif what == "counter" and self.mode == "counter":

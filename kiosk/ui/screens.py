@@ -137,8 +137,11 @@ class TicketScreen(KioskScreen):
             wait = a.tr("kiosk.ticket.wait_now")
         else:
             wait = a.tr("kiosk.ticket.wait_minutes", minutes=t.wait_minutes)
-        lines = [f"[b]{service_name}[/b]", a.tr("kiosk.ticket.counters", counters=counters),
-                 a.tr("kiosk.ticket.ahead", count=t.ahead), wait]
+        lines = [f"[b]{service_name}[/b]", a.tr("kiosk.ticket.counters", counters=counters)]
+        if t.slot_time:  # a booking checked in: called at its time, ahead of walk-ins
+            lines.append(f"[b]{a.tr('kiosk.ticket.slot', time=t.slot_time)}[/b]")
+        else:
+            lines += [a.tr("kiosk.ticket.ahead", count=t.ahead), wait]
         if t.priority_group_name:
             lines.insert(1, a.tr("kiosk.ticket.priority", group=t.priority_group_name))
         self.ids.heading.text = a.tr("kiosk.ticket.your_number")
@@ -331,6 +334,27 @@ class DossierScreen(KioskScreen):
     def on_leave(self, *args: object) -> None:
         if self.manager and self.manager.current not in ("dossier_result", "verify"):  # nobody sees the last code
             self.code, self.problem = "", ""
+
+
+class BookingScreen(KioskScreen):
+    """"I have an appointment": the booking's code, typed (or its QR scanned, which lands here too)."""
+
+    code = StringProperty("")
+    problem = StringProperty("")
+
+    def on_key(self, key: str) -> None:
+        self.code = apply_key(self.code, key, max_chars=12, lower=False)
+        self.problem = ""
+
+    def submit(self) -> None:
+        self.problem = ""
+        app().check_in(self.code)
+
+    def show_problem(self, problem: Problem) -> None:
+        self.problem = problem.text(app().lang)
+
+    def on_leave(self, *args: object) -> None:
+        self.code, self.problem = "", ""  # the next citizen does not see this one's code
 
 
 class DossierResultScreen(KioskScreen):

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
 from tests.conftest import EXAMPLE_CONFIG, ROOT, free_port, run_cli, wait_for_port
@@ -146,10 +147,11 @@ def test_the_demo_runs_an_office_with_simulated_citizens(tmp_path):
     import queue
     import threading
 
+    headless = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "motcua", "demo", "--data", str(tmp_path / "demo"),
          "--mqtt-listen", f"127.0.0.1:{free_port()}", "--http-listen", f"127.0.0.1:{free_port()}"],
-        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, stderr=subprocess.PIPE, text=True, env=headless,
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
@@ -159,9 +161,46 @@ def test_the_demo_runs_an_office_with_simulated_citizens(tmp_path):
             seen.append(lines.get(timeout=90))  # a call is announced within seconds
         assert any("The office is running" in line for line in seen)
         assert any(line.startswith("[kiosk] số") for line in seen)
+        assert any("the kiosk, on a machine with a screen" in line for line in seen)  # no screen: how to open it
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(30)
+
+
+def test_the_demo_opens_the_kiosk_in_a_window_where_there_is_a_screen(tmp_path):
+    """Under Xvfb the demo starts the kiosk app as its own device; it comes online and leaves with the office."""
+    import shutil
+    import urllib.request
+
+    xvfb = shutil.which("xvfb-run")
+    assert xvfb, "xvfb-run is not installed: run ./setup.sh test"
+    http = f"127.0.0.1:{free_port()}"
+    proc = subprocess.Popen(
+        [xvfb, "-a", "-s", "-screen 0 1280x800x24", sys.executable, "-m", "motcua", "demo", "--data", str(tmp_path / "demo"),
+         "--mqtt-listen", f"127.0.0.1:{free_port()}", "--http-listen", http, "--kiosk", "auto"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        online = None
+        while time.monotonic() < deadline:
+            try:
+                text = urllib.request.urlopen(f"http://{http}/metrics", timeout=5).read().decode()
+                samples = metric_samples(text)
+                online = samples.get(("motcua_device_online", (("device", "kiosk-02"), ("office", "ubnd-huyen-demo"))))
+                if online == 1:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        assert online == 1, "the demo's kiosk app did not come online"
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(60)
+    deadline = time.monotonic() + 20
+    while str(tmp_path) in subprocess.run(["pgrep", "-af", "kiosk-kiosk-02"], capture_output=True, text=True).stdout:
+        assert time.monotonic() < deadline, "the kiosk app outlived the demo"
+        time.sleep(0.2)
 
 
 def test_a_taken_mqtt_port_is_explained(tmp_path):

@@ -54,6 +54,8 @@ def entrance(d: Driver) -> Iterator[Any]:
         yield from procedures(d, lang)
         yield from dossier(d, lang)
         yield from vote(d, lang)
+        if ARGS.get("bookings"):
+            yield from check_in(d, lang, ARGS["bookings"][lang])
     yield from idle_goes_home(d)
 
 
@@ -157,6 +159,37 @@ def dossier(d: Driver, lang: str) -> Iterator[Any]:
     d.tap(d.button(screen_id="another"))
     yield d.on("dossier")
     d.tap(d.button(screen_id="home"))
+    yield d.on("home")
+
+
+def check_in(d: Driver, lang: str, code: str) -> Iterator[Any]:
+    """A booked citizen types the booking's code (as printed, K7M2-Q9XA) and gets a ticket called at its time."""
+    app = d.app
+    d.check(app.takes_bookings and d.button(screen_id="booking").height > 0, "the home screen offers check-in")
+    d.tap(d.button(screen_id="booking"))
+    yield d.on("booking")
+    screen = app.screen("booking")
+    for key in "K7M":  # three letters are not a code: said on the screen, nothing sent
+        d.tap(d.button(key=key))
+    d.tap(d.button(screen_id="check_in"))
+    yield d.until(lambda: screen.problem, 5, "a code too short is explained")
+    yield SETTLE
+    d.shot("booking_bad_code")
+    d.tap(d.button(key="clear"))
+    for key in f"{code[:4]}-{code[4:]}":
+        d.tap(d.button(key=key))
+    d.check(p.parse_booking_code(screen.code) == code, f"typed {screen.code!r}")
+    yield SETTLE
+    d.shot("booking")
+    d.tap(d.button(screen_id="check_in"))
+    yield d.on("ticket")
+    ticket = app.screen("ticket")
+    yield d.until(lambda: ticket.printed is not None, 10, "the booked ticket printed")
+    yield SETTLE
+    d.check(ticket.issued.ticket.slot_time is not None, "the ticket is called at the booking's time")
+    d.check(ticket.issued.ticket.slot_time in ticket.ids.details.text, "the screen says the time")
+    d.shot("ticket_booked")
+    d.tap(d.button(screen_id="done"))
     yield d.on("home")
 
 
