@@ -12,6 +12,7 @@ import time
 import urllib.request
 
 from tests.conftest import EXAMPLE_CONFIG, ROOT, free_port, run_cli, wait_for_port
+from tests.staff_support import WebSession, add_staff
 
 
 def http_get(server, path: str) -> tuple[int, str]:
@@ -90,10 +91,17 @@ def test_http_health_state_events_and_metrics(start_server):
     state = json.loads(http_get(server, "/api/state")[1])
     assert state["queue"]["services"]["HT"]["waiting"] == 1
     assert state["devices"]["kiosk-01/printer"]["state"] == "no_paper"
-    events = json.loads(http_get(server, "/api/events?after=0&limit=2")[1])
-    assert "vote_token" not in json.dumps(json.loads(http_get(server, "/api/events?after=0")[1]))
+    assert http_get(server, "/api/events?after=0")[0] == 401  # the log names officials and addresses: not for the LAN
+    add_staff(server, "quanly", role="manager")
+    manager = WebSession(server)
+    assert manager.login("quanly").status == 302
+    events = json.loads(manager.get("/api/events?after=0&limit=2").text)
+    assert "vote_token" not in manager.get("/api/events?after=0").text
     assert [e["seq"] for e in events["events"]] == [1, 2] and events["last_seq"] == 2
-    assert http_get(server, "/api/events?after=abc")[0] == 400
+    assert manager.get("/api/events?after=abc").status == 400
+    official = WebSession(server)
+    add_staff(server, "canbo", role="official", counters=("Q1",))
+    assert official.login("canbo").status == 302 and official.get("/api/events").status == 403
     samples = metric_samples(http_get(server, "/metrics")[1])
     office = "ubnd-huyen-demo"
     assert samples[("motcua_waiting", (("office", office), ("service", "HT")))] == 1
@@ -101,7 +109,7 @@ def test_http_health_state_events_and_metrics(start_server):
     assert samples[("motcua_device_fault", fault)] == 1
     assert ("motcua_device_online", (("device", "console"), ("office", office))) in samples
     # Added in issue 23: request errors by code and the store's commit latency.
-    assert http_get(server, "/api/events?after=1e23")[0] == 400
+    assert manager.get("/api/events?after=1e23").status == 400
     run_cli("call", "--counter", "Q1", *broker_args(server))  # refused: counter_closed
     samples = metric_samples(http_get(server, "/metrics")[1])
     assert samples[("motcua_request_errors_total", (("code", "counter_closed"),))] >= 1
