@@ -167,8 +167,8 @@ def ensure_user(role: Role, report: Report) -> None:
 
 def source_hash() -> str:
     digest = hashlib.sha256()
-    files = [SRC / "pyproject.toml"] + sorted(p for d in SOURCE_DIRS for p in (SRC / d).rglob("*")
-                                               if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    sources = (p for d in SOURCE_DIRS for p in (SRC / d).rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    files = [SRC / "pyproject.toml", *sorted(sources)]
     for path in files:
         digest.update(str(path.relative_to(SRC)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -323,7 +323,7 @@ def install(role_name: str, office_config: Path | None = None, server: str | Non
     if "server" in all_roles:
         ensure_dir(DATA, 0o750, "motcua", "motcua", report)
         ensure_dir(DATA / "backups", 0o750, "motcua", "motcua", report)
-    upgraded_db = DATA / "office.db"
+    upgraded_db = DATA / "motcua.db"
     pre_upgrade = upgraded_db.exists() and STAMP.exists()
     extras = sorted({e for n in all_roles for e in ROLES[n].extras})
     if pre_upgrade and json.loads(STAMP.read_text()).get("source") != source_hash():
@@ -364,7 +364,7 @@ def migrate(config: Path, report: Report) -> None:
         return  # apply() restarts it; it migrates when it opens the database
     office_id = tomllib.loads(config.read_text(encoding="utf-8"))["office"]["id"]
     code = "import sys; from queue_server.store import Store; s = Store(sys.argv[1], sys.argv[2]); print(s.schema_version()); s.close()"
-    result = run("runuser", "-u", "motcua", "--", str(VENV / "bin" / "python"), "-c", code, str(DATA / "office.db"), office_id, check=False)
+    result = run("runuser", "-u", "motcua", "--", str(VENV / "bin" / "python"), "-c", code, str(DATA / "motcua.db"), office_id, check=False)
     if result.returncode != 0:
         raise InstallError(f"database migration failed: {result.stderr.strip()[-1000:]}")
     report.note(f"database at schema version {result.stdout.strip()}")
