@@ -89,7 +89,8 @@ def test_backup_under_load_restores_every_acknowledged_ticket(office, mosquitto,
     ids = {row[0] for row in conn.execute("SELECT id FROM tickets")}
     issued = [row[0] for row in conn.execute("SELECT data FROM events WHERE type = 'TicketIssued'")]
     assert before <= tickets
-    assert len(tickets) == len(issued) and all(any(tid in data for data in issued) for tid in ids)  # the snapshot is one transaction: no ticket without its event, no event without its ticket
+    # The snapshot is one transaction: no ticket without its event, no event without its ticket.
+    assert len(tickets) == len(issued) and all(any(tid in data for data in issued) for tid in ids)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
