@@ -28,7 +28,7 @@ from typing import Any
 import click
 
 from motcua import protocol as p
-from motcua.broker_url import parse_broker_url
+from motcua.broker_url import apply_tls, parse_broker_url
 from motcua.credentials import CREDENTIALS_ENV, CredentialsError, password_for
 from motcua.settings import DEFAULT_CONFIG
 
@@ -95,6 +95,7 @@ def _read_retained(opts: Options, topics: p.Topics) -> tuple[dict[str, bytes], C
     outcome: list[str] = []
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user)
     client.username_pw_set(user, password)
+    apply_tls(client, url)
 
     def on_connect(c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         outcome.append("refused: " + str(reason) if reason.is_failure else "ok")
@@ -109,7 +110,7 @@ def _read_retained(opts: Options, topics: p.Topics) -> tuple[dict[str, bytes], C
     client.on_connect, client.on_message = on_connect, on_message
     try:
         client.connect(url.host, url.port, keepalive=10)
-    except OSError as exc:
+    except OSError as exc:  # ssl.SSLError (a certificate the CA did not sign) is an OSError too
         return {}, Check("broker", FAIL, f"cannot reach {url.host}:{url.port}: {exc}")
     client.loop_start()
     try:
