@@ -227,7 +227,7 @@ wait_port 8080 || { cat /tmp/server.log >&2; exit 1; }
 /opt/motcua/.venv/bin/python -c "import urllib.request, json; print('HEALTH', urllib.request.urlopen('http://127.0.0.1:8080/health').status)"
 MOTCUA_CREDENTIALS=/etc/motcua/credentials/devices/kiosk-01.toml /opt/motcua/.venv/bin/motcua ticket --config /etc/motcua/office.toml \
     --device kiosk-01 --service HT --json > /tmp/ticket.json
-echo "TICKET $(cat /tmp/ticket.json)"
+echo "TICKET $(tr -d '\n' < /tmp/ticket.json)"
 /opt/motcua/.venv/bin/motcua doctor --config /etc/motcua/office.toml > /tmp/doctor.txt || true
 cat /tmp/doctor.txt
 kill $server; wait $server || true
