@@ -8,6 +8,7 @@
 #                     install or upgrade a box: server, kiosk, tv, voice, led, keypad or all (docs/technician.md)
 #   ./setup.sh uninstall ROLE [--purge]   remove a role (the office's data stays unless --purge)
 set -euo pipefail
+CALLER_PWD=$PWD  # install's file arguments are relative to where the technician typed the command
 cd "$(dirname "$0")"
 
 VENV=${MOTCUA_VENV:-.venv}
@@ -96,7 +97,7 @@ case "${1:-}" in
     # The installer is motcua/appliance (standard library only), run with Debian's python3.
     [ "$(id -u)" = 0 ] || { say "run as root: sudo ./setup.sh $*"; exit 1; }
     PY=/usr/bin/python3 need_python
-    exec env PYTHONPATH="$PWD" /usr/bin/python3 -m motcua.appliance "$@"
+    exec env PYTHONPATH="$PWD" MOTCUA_CALLER_PWD="$CALLER_PWD" /usr/bin/python3 -m motcua.appliance "$@"
     ;;
   *)
     echo "usage: ./setup.sh demo | test | bench | kiosk [OPTIONS] | install ROLE | uninstall ROLE" >&2

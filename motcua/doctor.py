@@ -36,6 +36,15 @@ OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
 FAULTS = {"no_paper": "out of paper", "cover_open": "cover open", "error": "error", "offline": "offline"}
 DEFAULT_DATA = Path("/var/lib/motcua")
 SERVER_CREDENTIALS = Path("/etc/motcua/credentials/devices")
+ENV_FILE = Path("/etc/motcua/motcua.env")  # what the installer wrote: where this box finds the server
+
+
+def box_settings(path: Path = ENV_FILE) -> dict[str, str]:
+    """KEY=VALUE lines of the box's environment file (no secrets there), as systemd reads them."""
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip().strip('"') for key, value in pairs}
 
 
 @dataclass(frozen=True)
@@ -222,8 +231,10 @@ def render(checks: list[Check]) -> str:
 
 @click.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=str(DEFAULT_CONFIG), show_default=True)
-@click.option("--broker", default="mqtt://127.0.0.1:1883", show_default=True, envvar="MOTCUA_BROKER", help="The office broker (also MOTCUA_BROKER).")
-@click.option("--device", "user", default="console", show_default=True, help="Broker user to log in as (a device of the office).")
+@click.option("--broker", default=None, envvar="MOTCUA_BROKER",
+              help=f"The office broker. Default: MOTCUA_BROKER, else the one in {ENV_FILE}, else mqtt://127.0.0.1:1883.")
+@click.option("--device", "user", default=None,
+              help="Broker user to log in as (a device of the office). Default: console, or this box's only device credential.")
 @click.option("--credentials", type=click.Path(dir_okay=False), default=None,
               help=f"Credentials file. Default: {CREDENTIALS_ENV}, else {SERVER_CREDENTIALS}/USER.toml on the server box.")
 @click.option("--data", type=click.Path(file_okay=False), default=str(DEFAULT_DATA), show_default=True, help="The server's data directory.")
@@ -234,7 +245,7 @@ def render(checks: list[Check]) -> str:
 @click.option("--clock-offset", default=0.0, hidden=True, help="Seconds added to this box's clock (to stage a skewed clock).")
 @click.option("--timeout", default=5.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of {check, status, detail, subject}.")
-def doctor(config_path: str, broker: str, user: str, credentials: str | None, data: str, backups: str | None, backup_max_age: float,
+def doctor(config_path: str, broker: str | None, user: str | None, credentials: str | None, data: str, backups: str | None, backup_max_age: float,
            min_free_mb: float, max_skew: float, clock_offset: float, timeout: float, as_json: bool) -> None:
     """Check this box and the office: broker, devices, printers, disk, clock, database, backups.
 
@@ -242,6 +253,15 @@ def doctor(config_path: str, broker: str, user: str, credentials: str | None, da
     """
     import os
 
+    from motcua.broker_url import CA_ENV
+
+    box = box_settings()
+    broker = broker or box.get("MOTCUA_BROKER") or "mqtt://127.0.0.1:1883"
+    if box.get(CA_ENV) and not os.environ.get(CA_ENV):
+        os.environ[CA_ENV] = box[CA_ENV]
+    if user is None:  # a device box holds only its own credential file: log in as that device
+        own = sorted(SERVER_CREDENTIALS.glob("*.toml")) if SERVER_CREDENTIALS.is_dir() else []
+        user = own[0].stem if len(own) == 1 and not (SERVER_CREDENTIALS / "console.toml").exists() else "console"
     cred = Path(credentials) if credentials else None
     if cred is None and not os.environ.get(CREDENTIALS_ENV) and (SERVER_CREDENTIALS / f"{user}.toml").exists():
         cred = SERVER_CREDENTIALS / f"{user}.toml"

@@ -118,9 +118,9 @@ def restore(backup_file: str | Path, db: str | Path, force: bool = False) -> Pat
     tmp = db.with_name(f".{db.name}.restoring")
     shutil.copyfile(backup_file, tmp)
     os.chmod(tmp, 0o640)
-    if kept:
-        st = kept.stat()
-        os.chown(tmp, st.st_uid, st.st_gid)
+    # The server's user must own it (a technician restores as root): the old file's owner, else the directory's.
+    st = (kept or db.parent).stat()
+    os.chown(tmp, st.st_uid, st.st_gid)
     os.replace(tmp, db)
     check(db)
     return kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     rm.add_argument("role", choices=roles)
     rm.add_argument("--purge", action="store_true", help="also delete /var/lib/motcua (the office's database and backups) and the credentials")
     args = parser.parse_args(argv)
+    caller = Path(os.environ.get("MOTCUA_CALLER_PWD", "."))  # setup.sh runs from its own directory
+    for name in ("office_config", "credential"):
+        if getattr(args, name, None) is not None:
+            setattr(args, name, caller / getattr(args, name))
     try:
         if args.command == "install":
             report = install(args.role, args.office_config, args.server, args.device, args.credential)

@@ -196,6 +196,7 @@ def test_install_server_then_all_in_a_fresh_root(root: Path) -> None:
     number = run_office(root)
     upgrade_keeps_data(root, number)
     uninstall_keeps_data(root)
+    device_box(root)
     print(f"\n[fresh root] timings: {json.dumps(timings)}")
 
 
@@ -272,3 +273,19 @@ def uninstall_keeps_data(root: Path) -> None:
     assert not (root / "opt/motcua/.venv").exists()
     assert not list((root / "etc/systemd/system").glob("motcua-*")) and not list((root / "etc/systemd/system").glob("*.wants/motcua-*"))
     assert (root / "var/lib/motcua/motcua.db").exists()  # the office's data stays without --purge
+
+
+def device_box(root: Path) -> None:
+    """A voice box that is not the server: only its own credential, copied from the server, and the server's address."""
+    in_root(root, "cp /etc/motcua/credentials/devices/loa-01.toml /root/loa-01.toml && rm -r /etc/motcua/credentials")
+    with timed("./setup.sh install voice on a device box"):
+        result = in_root(root, "cd /root && ./src/setup.sh install voice --server 10.0.0.2 --device loa-01 --credential loa-01.toml")
+    assert "no broker credential" not in result.stderr
+    assert stat_of(root, "/etc/motcua/credentials/devices/loa-01.toml") == ("600", "root", "root")
+    assert sorted(p.name for p in (root / "etc/motcua/credentials/devices").iterdir()) == ["loa-01.toml"]
+    assert not (root / "etc/motcua/credentials/secrets.toml").exists()
+    assert "MOTCUA_BROKER=mqtt://10.0.0.2:1883" in (root / "etc/motcua/motcua.env").read_text()
+    assert (root / "etc/systemd/system/multi-user.target.wants/motcua-voice@loa-01.service").is_symlink()
+    assert groups_of(root, "motcua-voice") == {"audio"} and "motcua" not in passwd(root)
+    again = in_root(root, "cd /root && ./src/setup.sh install voice --server 10.0.0.2 --device loa-01 --credential loa-01.toml")
+    assert "install voice: nothing changed" in again.stderr, again.stderr
