@@ -4,7 +4,11 @@
 #   ./setup.sh test   install what the tests need (apt packages when root), run pytest
 #   ./setup.sh bench  run the benchmarks (writes docs/performance.md)
 #   ./setup.sh kiosk  install the touchscreen kiosk's needs, then run `motcua kiosk` with the given options
+#   ./setup.sh install ROLE [--office-config FILE] [--server HOST] [--device ID] [--credential FILE]
+#                     install or upgrade a box: server, kiosk, tv, voice, led, keypad or all (docs/technician.md)
+#   ./setup.sh uninstall ROLE [--purge]   remove a role (the office's data stays unless --purge)
 set -euo pipefail
+CALLER_PWD=$PWD  # install's file arguments are relative to where the technician typed the command
 cd "$(dirname "$0")"
 
 VENV=${MOTCUA_VENV:-.venv}
@@ -23,6 +27,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Province tests and benchmark: a 3-node NATS cluster, a throwaway PostgreSQL, the big screen in chromium.
 APT_TEST_PACKAGES+=(nats-server postgresql-15 chromium)
+# The appliance tests: a fresh Debian root (debootstrap) and systemd-analyze verify of the units.
+APT_TEST_PACKAGES+=(debootstrap systemd openssl)
 
 need_python() {
   if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
@@ -87,8 +93,14 @@ case "${1:-}" in
     shift
     exec "$VENV/bin/motcua" kiosk "$@"
     ;;
+  install|uninstall)
+    # The installer is motcua/appliance (standard library only), run with Debian's python3.
+    [ "$(id -u)" = 0 ] || { say "run as root: sudo ./setup.sh $*"; exit 1; }
+    PY=/usr/bin/python3 need_python
+    exec env PYTHONPATH="$PWD" MOTCUA_CALLER_PWD="$CALLER_PWD" /usr/bin/python3 -m motcua.appliance "$@"
+    ;;
   *)
-    echo "usage: ./setup.sh demo | test | bench | kiosk [OPTIONS]" >&2
+    echo "usage: ./setup.sh demo | test | bench | kiosk [OPTIONS] | install ROLE | uninstall ROLE" >&2
     exit 2
     ;;
 esac

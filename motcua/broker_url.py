@@ -1,11 +1,19 @@
-"""Parse broker URLs: mqtt://user@host:port. Passwords come from a credentials file, not the URL."""
+"""Parse broker URLs: mqtt://user@host:port, or mqtts:// for TLS. Passwords come from a credentials file, not the URL.
+
+With mqtts:// the broker's certificate is checked against the CA file named by MOTCUA_BROKER_CA
+(the office's own CA, docs/technician.md), else the system's trusted CAs; the host name or
+address in the URL must be in the certificate.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from motcua.credentials import HOW_TO_GIVE
+
+CA_ENV = "MOTCUA_BROKER_CA"
 
 
 class PasswordInURLError(ValueError):
@@ -18,20 +26,23 @@ class BrokerURL:
     port: int = 1883
     username: str | None = None
     password: str | None = None  # set in code (from a credentials file), never parsed from a command line
+    tls: bool = False
+    ca_file: str | None = None  # None: the system's trusted CAs
 
     def __str__(self) -> str:
         auth = f"{self.username}@" if self.username else ""
-        return f"mqtt://{auth}{self.host}:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://{auth}{self.host}:{self.port}"
 
     def __repr__(self) -> str:  # a password must not reach a log through a repr either
         return f"BrokerURL({self})"
 
 
 def parse_broker_url(url: str) -> BrokerURL:
-    """mqtt://[user@]host[:port]; a password in the URL is refused with what to do instead."""
+    """mqtt://[user@]host[:port] or mqtts://...; a password in the URL is refused with what to do instead."""
     parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-    if parts.scheme not in ("mqtt", "tcp"):
-        raise ValueError(f"broker URL must start with mqtt:// (got {parts.scheme}://)")
+    if parts.scheme not in ("mqtt", "tcp", "mqtts", "ssl"):
+        raise ValueError(f"broker URL must start with mqtt:// or mqtts:// (got {parts.scheme}://)")
+    tls = parts.scheme in ("mqtts", "ssl")
     if parts.password is not None:
         raise PasswordInURLError(
             "a password in the broker URL would be readable in `ps` and the shell history; "
@@ -39,7 +50,15 @@ def parse_broker_url(url: str) -> BrokerURL:
         )
     if not parts.hostname:
         raise ValueError(f"broker URL has no host: {url!r}")
-    return BrokerURL(host=parts.hostname, port=parts.port or 1883, username=unquote(parts.username) if parts.username else None)
+    return BrokerURL(host=parts.hostname, port=parts.port or (8883 if tls else 1883),
+                     username=unquote(parts.username) if parts.username else None,
+                     tls=tls, ca_file=(os.environ.get(CA_ENV) or None) if tls else None)
+
+
+def apply_tls(client: object, url: BrokerURL) -> None:
+    """Make a paho client verify the broker's certificate (mqtts:// URLs); nothing for mqtt://."""
+    if url.tls:
+        client.tls_set(ca_certs=url.ca_file)  # type: ignore[attr-defined]  # paho: CERT_REQUIRED, host name checked
 
 
 def parse_listen(address: str, default_port: int) -> tuple[str, int]:

@@ -15,7 +15,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from motcua import protocol as p
-from motcua.broker_url import BrokerURL, parse_broker_url
+from motcua.broker_url import BrokerURL, apply_tls, parse_broker_url
 from motcua.credentials import HOW_TO_GIVE, password_for
 
 
@@ -61,6 +61,7 @@ class DeviceClient:
         self.on_connection: Any = None  # called with True on each (re)connect, False when the broker is lost
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.user)
         client.username_pw_set(self.user, password)
+        apply_tls(client, self.url)
         client.will_set(self.topics.status(device), p.OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect

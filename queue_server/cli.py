@@ -169,21 +169,58 @@ def events(config_path: str | None, data_dir: str, after: int, limit: int, as_js
 @click.command()
 @config_option
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
-@click.argument("destination", type=click.Path(dir_okay=False))
-def backup(config_path: str | None, data_dir: str, destination: str) -> None:
+@click.option("--rotate", "rotate_dir", type=click.Path(file_okay=False), default=None,
+              help="Write DIR/motcua-YYYYmmdd-HHMMSS.db and keep only the newest --keep of them (the nightly timer's form).")
+@click.option("--keep", default=14, show_default=True, help="With --rotate: how many backups to keep.")
+@click.argument("destination", type=click.Path(dir_okay=False), required=False)
+def backup(config_path: str | None, data_dir: str, rotate_dir: str | None, keep: int, destination: str | None) -> None:
     """Copy the live database to FILE, consistently, while the server keeps serving.
 
-    Example: motcua backup /media/usb/motcua-2026-11-23.db
+    Examples: motcua backup /media/usb/motcua-2026-11-23.db
+              motcua backup --data /var/lib/motcua --rotate /var/lib/motcua/backups --keep 14
     """
+    from queue_server.backups import rotate
     from queue_server.store import StoreError
     from queue_server.store import backup as do_backup
 
+    if bool(rotate_dir) == bool(destination):
+        raise click.UsageError("give either a DESTINATION file or --rotate DIR")
     source = _existing_db(data_dir)
     try:
-        pages = do_backup(source, destination)
-    except StoreError as exc:
+        if rotate_dir:
+            written, pages, removed = rotate(source, rotate_dir, keep)
+            destination = str(written)
+        else:
+            pages, removed = do_backup(source, destination), []
+    except (StoreError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"backup written to {destination} ({pages} pages, integrity ok)")
+    gone = f"; removed {len(removed)} older" if removed else ""
+    click.echo(f"backup written to {destination} ({pages} pages, integrity ok){gone}")
+
+
+@click.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data", show_default=True)
+@click.option("--force", is_flag=True, help="Restore even while a server has the database open (restart it at once afterwards).")
+@click.argument("backup_file", type=click.Path(dir_okay=False))
+def restore(data_dir: str, force: bool, backup_file: str) -> None:
+    """Put a backup in place of the office database, after checking its integrity.
+
+    Refused while the server runs (stop it first: systemctl stop motcua-server). The database
+    it replaces is kept beside it as motcua.db.before-restore-DATE.
+
+    Example: motcua restore --data /var/lib/motcua /var/lib/motcua/backups/motcua-20261123-023000.db
+    """
+    from queue_server.backups import check
+    from queue_server.backups import restore as do_restore
+    from queue_server.store import DB_FILENAME, StoreError
+
+    try:
+        kept = do_restore(backup_file, Path(data_dir) / DB_FILENAME, force)
+        version = check(Path(data_dir) / DB_FILENAME)
+    except (StoreError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    before = f"; the previous database is {kept}" if kept else ""
+    click.echo(f"restored {backup_file} to {Path(data_dir) / DB_FILENAME} (schema {version}, integrity ok){before}")
 
 
 @click.command()

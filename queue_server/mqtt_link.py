@@ -28,7 +28,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from motcua import protocol as p
-from motcua.broker_url import BrokerURL
+from motcua.broker_url import BrokerURL, apply_tls
 from motcua.client import disable_nagle
 
 log = logging.getLogger("queue_server.mqtt")
@@ -75,6 +75,7 @@ class MqttLink:
         user = self.url.username or "motcua-server"
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user, clean_session=False)
         client.username_pw_set(user, self.url.password)
+        apply_tls(client, self.url)
         client.will_set(self.topics.status(p.SERVER_DEVICE_ID), p.OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.max_inflight_messages_set(1000)

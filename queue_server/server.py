@@ -92,7 +92,7 @@ class QueueServer:
     def broker_url(self) -> BrokerURL:
         """Where devices connect (address only: each device logs in as itself)."""
         if self.options.broker:
-            return BrokerURL(self.options.broker.host, self.options.broker.port)
+            return BrokerURL(self.options.broker.host, self.options.broker.port, tls=self.options.broker.tls, ca_file=self.options.broker.ca_file)
         host, port = self.options.mqtt_listen
         return BrokerURL(host="127.0.0.1" if host in ("0.0.0.0", "") else host, port=port)
 

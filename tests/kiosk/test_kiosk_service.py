@@ -20,7 +20,7 @@ from bench.bench_kiosk import start_xvfb
 from kiosk.pending import PendingIssue, PendingStore
 
 ROOT = Path(__file__).resolve().parents[2]
-UNIT = ROOT / "systemd" / "motcua-kiosk.service"
+UNIT = ROOT / "systemd" / "motcua-kiosk@.service"
 
 
 def test_the_unit_restarts_at_once_and_watches_the_ui_loop():
@@ -31,7 +31,7 @@ def test_the_unit_restarts_at_once_and_watches_the_ui_loop():
     assert float(service["RestartSec"]) <= 2  # plus a start under 3 s (bench/bench_kiosk.py): back within 5 s
     assert int(service["WatchdogSec"]) >= 10
     assert "motcua kiosk" in service["ExecStart"] and "--state-dir /var/lib/motcua-kiosk" in service["ExecStart"]
-    assert "PASSWORD" not in service["ExecStart"]  # the broker password lives in the EnvironmentFile
+    assert "PASSWORD" not in service["ExecStart"]  # the broker password comes by LoadCredential=
 
 
 class NotifySocket:
