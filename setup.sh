@@ -67,7 +67,8 @@ venv() {
 case "${1:-}" in
   demo)
     apt_install "${APT_DEMO_PACKAGES[@]}" || say "without Mosquitto the demo runs the embedded broker (slower; docs/security.md)"
-    venv embedded-broker
+    apt_install "${APT_KIOSK_PACKAGES[@]}" || say "the kiosk window needs: ${APT_KIOSK_PACKAGES[*]}"
+    venv embedded-broker,kiosk,reports  # the kiosk window and the XLSX/PDF report downloads
     shift
     say "starting the demo office (Ctrl+C to stop)"
     exec "$VENV/bin/motcua" demo "$@"

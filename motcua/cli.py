@@ -105,7 +105,8 @@ def _print_reply(reply: dict[str, Any], as_json: bool, describe: Callable[[dict[
     if not reply.get("ok"):
         if not as_json:
             error = reply["error"]
-            click.echo(f"Lỗi [{error['code']}]: {error['message']}", err=True)
+            detail = (error.get("params") or {}).get("detail")  # what exactly was wrong: for the person at the console
+            click.echo(f"Lỗi [{error['code']}]: {error['message']}" + (f" ({detail})" if detail else ""), err=True)
         sys.exit(1)
 
 

@@ -71,6 +71,8 @@ def _run(config: Any, broker: Any, stop: threading.Event, admin: str, leave: str
                 if reply["ok"]:
                     t = reply["ticket"]
                     click.echo(f"[kiosk] số {t['number']} - {t['service_name']} (chờ trước: {t['ahead']})", err=True)
+                else:  # said, not swallowed: a demo that stops issuing must say why
+                    click.echo(f"[kiosk] {reply['error']['message']}", err=True)
             elif counters:
                 client, counter = rng.choice(list(counters.values()))
                 client.request("counter.next", **_at(counter))

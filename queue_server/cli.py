@@ -365,8 +365,10 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
     Example: motcua demo
     """
     from motcua.demo import start_traffic
+    from queue_server.config import IssuingLimits
 
-    config = _load_config(config_path, always_open=True)
+    # Open at any hour; the simulated kiosk issues about 10 numbers a minute all day, past a real kiosk's limit.
+    config = _load_config(config_path, always_open=True).with_overrides(issuing=IssuingLimits(per_minute=60, per_hour=0))
     mqtt_listen = _free_or_other(mqtt_listen, 1883)
     http_listen = _free_or_other(http_listen, 8080)
 
@@ -378,6 +380,7 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
 
     def ready(qs: Any) -> None:
         password = _demo_accounts(qs, yours)
+        _demo_catalogue(qs)
         broker = f" --broker {qs.broker_url}" if qs.broker_url.port != 1883 else ""
         kiosk_line = ""
         if touch is not None:
@@ -416,6 +419,21 @@ def demo(config_path: str | None, data_dir: str, mqtt_listen: str, http_listen: 
     _run_server(config, options, "WARNING", on_ready=ready)
 
 
+def _demo_catalogue(qs: Any) -> None:
+    """The sample procedure catalogue, so the kiosk's search has something to find (only into an empty one)."""
+    from queue_server.procedures import db as pdb
+    from queue_server.procedures.importer import import_file
+
+    sample = Path(__file__).parent / "procedures" / "sample" / "catalogue.json"
+    db = pdb.open_db(qs.db_path)
+    try:
+        if pdb.count(db) == 0 and sample.exists():
+            report = import_file(db, sample, services=set(qs.config.services), forms_root=pdb.forms_dir(qs.db_path))
+            click.echo(f"[demo] imported the sample procedure catalogue: {len(report.created)} procedures", err=True)
+    finally:
+        db.close()
+
+
 def _device_credential(qs: Any, device: str) -> Path:
     return (qs.credentials_dir / "devices" / f"{device}.toml").resolve()
 
@@ -443,7 +461,14 @@ def _start_demo_kiosk(qs: Any, command: list[str], device: str) -> None:
         qs.stopping.wait()
         proc.terminate()
 
+    def say_if_it_dies() -> None:
+        code = proc.wait()
+        if not qs.stopping.is_set():
+            click.echo(f"[demo] the kiosk window closed (exit {code}); the office keeps running. Open it again with:\n"
+                       f"  ./setup.sh kiosk {' '.join(command[2:])}", err=True)
+
     threading.Thread(target=stop_with_the_office, name="demo-kiosk", daemon=True).start()
+    threading.Thread(target=say_if_it_dies, name="demo-kiosk-exit", daemon=True).start()
 
 
 def _demo_accounts(qs: Any, yours: str) -> str:

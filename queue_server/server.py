@@ -323,7 +323,9 @@ class QueueServer:
             "office": self.config.id,
             "name": self.config.name,
             "queue": queue_view(office.state, self.config, now).to_payload(),
-            "counters": [counter_view(office.state, self.config, c).to_payload() for c in office.state.counters.values()],
+            # Open on the LAN (/api/state): counters without the official's id (the event log, for managers, has it).
+            "counters": [{k: v for k, v in counter_view(office.state, self.config, c).to_payload().items() if k != "staff"}
+                         for c in office.state.counters.values()],
             "devices": {
                 f"{r.device}/{r.component}": {"state": r.state, "detail": r.detail, "at": r.at.isoformat()}
                 for r in office.state.devices.values()

@@ -108,7 +108,9 @@ def targets_table(report: dict[str, Any], lang: str) -> Table:
     table.rows.append([_t("row.limit_2022", lang, minutes=_fmt_number(t["wait_limit_minutes"])), Share(s["within_limit_share"]),
                        _t("goal.all", lang), verdict(waits["target_2022"]["met"])])
     table.rows.append([_t("row.satisfaction", lang), Share(s["satisfaction_share"]),
-                       _t("goal.share", lang, share=f"{t['satisfaction_target']:.0%}"), verdict(s["meets_satisfaction_target"])])
+                       _t("goal.share", lang, share=f"{t['satisfaction_target']:.0%}"),
+                       # no vote yet: nothing to judge (as the dashboard's "—"), not "not met"
+                       _t("unknown", lang) if s["satisfaction_share"] is None else verdict(s["meets_satisfaction_target"])])
     d = report["dossiers"]["summary"]
     if report["dossiers"]["available"]:
         nothing_due = d["on_time_share"] is None and d["overdue"] == 0  # no dossier settled or overdue: nothing to judge
