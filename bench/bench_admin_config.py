@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import start_mosquitto, start_server, summary
+from bench.support import bench_credentials, start_mosquitto, start_server, summary
 from motcua import protocol as p
 from motcua.client import DeviceClient
 
@@ -79,13 +79,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--changes", type=int, default=100)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        broker, port = start_mosquitto(Path(tmp))
-        try:
-            results = {name: bench_office(seed, args.changes, Path(tmp), port) for name, seed in OFFICES.items()}
-        finally:
-            broker.terminate()
-            broker.wait(10)
+    results = {}
+    for name, seed in OFFICES.items():  # one broker per office: its credentials and topic rules are the office's
+        with tempfile.TemporaryDirectory() as tmp:
+            broker, port = start_mosquitto(Path(tmp), bench_credentials(seed, Path(tmp)))
+            try:
+                results[name] = bench_office(seed, args.changes, Path(tmp), port)
+            finally:
+                broker.terminate()
+                broker.wait(10)
     lines = [
         f"Configuration changes through the engine ({args.changes} per office; {platform.node()}, "
         f"{datetime.now(UTC):%Y-%m-%d}; `python bench/bench_admin_config.py`):",

@@ -107,9 +107,17 @@ def bench_credentials(config: Path, workdir: Path) -> Path:
     return creds.directory
 
 
-def start_mosquitto(workdir: Path, credentials_dir: Path) -> tuple[subprocess.Popen, int]:
-    """Debian's Mosquitto configured as the server configures its own (passwords, ACL, nodelay)."""
+def start_mosquitto(workdir: Path, credentials_dir: Path | None = None) -> tuple[subprocess.Popen, int]:
+    """Debian's Mosquitto configured as the server configures its own (passwords, ACL, nodelay).
+
+    Without `credentials_dir`, those of the bench office in WORKDIR/office.toml (written if missing)."""
     from queue_server.broker_mosquitto import render_conf
+
+    if credentials_dir is None:
+        config = workdir / "office.toml"
+        if not config.exists():
+            write_config(config)
+        credentials_dir = bench_credentials(config, workdir)
 
     port = free_port()
     conf = workdir / f"mosquitto-{port}.conf"
@@ -145,11 +153,16 @@ def start_server(config: Path, data: Path, broker: str | None, mqtt_port: int | 
     args = [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data), *http,
             "--log-level", "WARNING"]
     if broker:
-        args += ["--broker", broker]
+        args += ["--broker", _as_server(broker)]
     else:
         args += ["--mqtt-listen", f"127.0.0.1:{mqtt_port}", "--run-broker", run_broker]
         args += ["--credentials-dir", str(credentials_dir)] if credentials_dir else []
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _as_server(broker: str) -> str:
+    """The server logs in as motcua-server (its password from MOTCUA_CREDENTIALS), as in production."""
+    return broker if "@" in broker else broker.replace("mqtt://", "mqtt://motcua-server@", 1)
 
 
 def children_rss_mb(pid: int) -> float:
@@ -165,7 +178,7 @@ def start_http_server(config: Path, data: Path, mqtt_port: int, http_port: int) 
     """`motcua server` on an external broker (a Mosquitto of start_mosquitto) with HTTP; returns when HTTP answers."""
     server = subprocess.Popen(
         [sys.executable, "-m", "motcua", "server", "--config", str(config), "--data", str(data),
-         "--broker", f"mqtt://127.0.0.1:{mqtt_port}", "--http-listen", f"127.0.0.1:{http_port}", "--log-level", "WARNING"],
+         "--broker", _as_server(f"mqtt://127.0.0.1:{mqtt_port}"), "--http-listen", f"127.0.0.1:{http_port}", "--log-level", "WARNING"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(http_port, 30)
     return server

@@ -7,6 +7,7 @@ Each function returns a `protocol.Schema`; the office turns it into a payload.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from motcua import i18n
 from motcua import protocol as p
@@ -161,10 +162,25 @@ def device_view(state: OfficeState, config: OfficeConfig, device: str) -> p.Devi
     return p.DeviceView(device=device, components=components)
 
 
+_CALL_VIEWS: dict[tuple[Any, ...], p.CallEvent] = {}  # state/calls re-sends the last calls after every call
+
+
 def call_view(state: OfficeState, config: OfficeConfig, call: RecentCall) -> p.CallEvent:
     """The call event: what displays show and what voices say (numbers already in words)."""
     ticket = state.tickets[call.ticket_id]
     spec = config.counters[call.counter]
+    # Everything the view reads: a recall (call_count) or a renamed counter or field makes a new entry.
+    key = (call, ticket.number, ticket.service, ticket.call_count, ticket.priority, spec.name, spec.spoken_name,
+           config.services[ticket.service].name, config.timezone)
+    view = _CALL_VIEWS.get(key)
+    if view is None:
+        if len(_CALL_VIEWS) > 512:
+            _CALL_VIEWS.clear()
+        view = _CALL_VIEWS[key] = _call_view(ticket, config, call, spec)
+    return view
+
+
+def _call_view(ticket: Ticket, config: OfficeConfig, call: RecentCall, spec: Any) -> p.CallEvent:
     key = "announce.recall" if call.recall else "announce.call"
     announce = i18n.text(key, "vi", number=ticket.number, counter_name=counter_phrase(spec.id, spec.name, spec.spoken_name))
     spoken = i18n.text(key, "vi", number=ticket_words(ticket.number), counter_name=counter_words(spec.id, spec.name, spec.spoken_name))
