@@ -68,18 +68,25 @@ def start_server(tmp_path: Path, config: office_config.OfficeConfig, credentials
               run_broker: str = "auto", probe_interval: float = 5.0, max_connections: int = 500, officials: bool = True) -> QueueServer:
         if officials:  # the test officials (tests/staff_support.py) exist, as accounts do in a real office
             seed_data_dir(data_dir or tmp_path / "data", cfg or config)
-        options = ServerOptions(
-            data_dir=data_dir or tmp_path / "data",
-            broker=broker,
-            mqtt_listen=("127.0.0.1", free_port()),
-            http_listen=("127.0.0.1", free_port()) if http else None,
-            run_broker=run_broker,
-            credentials_dir=credentials.directory,
-            probe_interval=probe_interval,
-            max_connections=max_connections,
-        )
-        server = QueueServer(cfg or config, options, clock=clock)
-        server.start()
+        for attempt in range(3):
+            options = ServerOptions(
+                data_dir=data_dir or tmp_path / "data",
+                broker=broker,
+                mqtt_listen=("127.0.0.1", free_port()),
+                http_listen=("127.0.0.1", free_port()) if http else None,
+                run_broker=run_broker,
+                credentials_dir=credentials.directory,
+                probe_interval=probe_interval,
+                max_connections=max_connections,
+            )
+            server = QueueServer(cfg or config, options, clock=clock)
+            try:
+                server.start()
+                break
+            except OSError as exc:  # a free port probed, then taken by another process before the bind
+                server.stop()
+                if attempt == 2 or "port" not in str(exc):
+                    raise
         servers.append(server)
         assert server.connected.wait(10), "server did not connect to its broker"
         return server
