@@ -7,13 +7,11 @@ per request; only the dossier lookup and the office detail query PostgreSQL.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.serving import make_server
 
 from motcua import i18n
 from queue_server.dossiers.lookup import LookupRefused, code_or_refuse
@@ -118,8 +116,29 @@ def _refused(exc: LookupRefused) -> Response:
     return response
 
 
+HUB_WSGI_THREADS = 32  # each open big-screen stream holds one (the board is a Flask generator)
+
+
 def serve(hub: Hub, host: str, port: int) -> Any:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    http = make_server(host, port, create_app(hub), threaded=True)
-    threading.Thread(target=http.serve_forever, name="hub-http", daemon=True).start()
-    return http
+    """The hub's pages on the same production server as an office's (uvicorn, queue_server/web/serve.py)."""
+    from a2wsgi import WSGIMiddleware
+
+    from queue_server.web.serve import HttpServer
+
+    wsgi = WSGIMiddleware(create_app(hub), workers=HUB_WSGI_THREADS)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":  # nothing to start; a2wsgi itself speaks only HTTP
+            while True:
+                message = await receive()
+                await send({"type": f"{message['type']}.complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        await wsgi(scope, receive, send)
+
+    def close_streams() -> None:  # the board streams end at once instead of at their next keepalive
+        with hub.board_changed:
+            hub.board_changed.notify_all()
+
+    app.close_streams = close_streams  # type: ignore[attr-defined]
+    return HttpServer(app, host, port).start()

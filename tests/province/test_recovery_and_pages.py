@@ -132,7 +132,6 @@ def test_a_dossier_received_at_another_office_is_found_through_the_hub(tmp_path,
     assert error["province"] == "not_found" and "các nơi khác trong tỉnh" in error["message"]
     # The hub goes away: the kiosk is told the province could not be searched, not that the dossier does not exist.
     hub.http.shutdown()
-    hub.http.server_close()
     error = refused(f"{base}/api/dossiers/000.17.22.H56-261120-0998")
     assert error["province"] == "unreachable" and "chưa kết nối được hệ thống của tỉnh" in error["message"]
 
