@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import select
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import start_mosquitto, start_server, summary, write_config
+from bench.support import LATENCY_HEADER, latency_row, run_line, start_mosquitto, start_server, summary, write_config, write_results
 from display.led.boards import CounterBoard
 from display.led.device import LedDevice
 from display.led.link import SerialLink
@@ -134,29 +132,19 @@ def main() -> None:
 
 
 def report(voice: dict[str, dict[str, float]], led: dict[str, float]) -> None:
-    def row(name: str, s: dict[str, float], target: str) -> str:
-        return f"| {name} ({s['n']}) | {s['p50']:.1f} ms | {s['p99']:.1f} ms | {s['mean']:.1f} ms | {target} |"
-
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
+    write_results(RESULTS, [
         "## Waiting-room devices (bench/bench_displays.py)",
         "",
-        f"Run {now} on {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-        "`bench/bench_displays.py`. Server in its own process on Mosquitto; devices in the benchmark's process.",
+        f"{run_line('bench/bench_displays.py')} Server in its own process on Mosquitto; devices in the benchmark's process.",
         "",
-        "| Measure | p50 | p99 | mean | target |",
-        "|---|---|---|---|---|",
-        row("Voice: counter request -> first chime sample written to the sink", voice["request"], "<= 100 ms"),
-        row("Voice: call event at the voice box -> first chime sample", voice["event"], "<= 100 ms"),
-        row("LED: counter request -> counter board frame read on the pty", led, "p99 <= 50 ms"),
+        *LATENCY_HEADER,
+        latency_row("Voice: counter request -> first chime sample written to the sink", voice["request"], "<= 100 ms"),
+        latency_row("Voice: call event at the voice box -> first chime sample", voice["event"], "<= 100 ms"),
+        latency_row("LED: counter request -> counter board frame read on the pty", led, "p99 <= 50 ms"),
         "",
         "The chime is written before the sentence is rendered (espeak-ng renders while the chime plays), so the",
         "first figure does not include speech synthesis. The LED figure includes the server's commit and the serial write.",
-    ]
-    text = "\n".join(lines) + "\n"
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text, encoding="utf-8")
-    print(text)
+    ])
 
 
 if __name__ == "__main__":

@@ -15,18 +15,15 @@ Prints the numbers and writes bench/results/tv.md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import free_port, start_mosquitto, start_server, summary, wait_for_port, write_config
+from bench.support import LATENCY_HEADER, free_port, latency_row, run_line, start_mosquitto, start_server, summary, wait_for_port, write_config, write_results
 from motcua.client import DeviceClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,30 +123,23 @@ def main() -> None:
 
 def report(s: dict[str, dict[str, float]]) -> None:
     def row(name: str, key: str, target: str) -> str:
-        v = s[key]
-        return f"| {name} ({v['n']}) | {v['p50']:.1f} ms | {v['p99']:.1f} ms | {v['mean']:.1f} ms | {target} |"
+        return latency_row(name, s[key], target)
 
     verdict = "met" if s["tile"]["p99"] <= 100 else "NOT met"
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
+    write_results(RESULTS, [
         "## Waiting-room TV (bench/bench_tv.py)",
         "",
-        f"Run {now} on {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; `bench/bench_tv.py`. "
+        f"{run_line('bench/bench_tv.py')} "
         "Server in its own process on Mosquitto; /tv/calls in headless Chromium at 1920x1080 on the same machine.",
         "",
-        "| Measure | p50 | p99 | mean | target |",
-        "|---|---|---|---|---|",
+        *LATENCY_HEADER,
         row("Counter request -> its reply (commit included)", "reply", ""),
         row("Counter request -> number in the counter's tile (DOM)", "tile", f"p99 <= 100 ms: {verdict}"),
         row("Counter request -> number in the call filling the screen (DOM)", "call", "p99 <= 100 ms"),
         row("Counter request -> next animation frame after the tile", "frame", ""),
         "",
         "The path: MQTT request, the server's engine and commit, the live hub, the Server-Sent Events stream, live.js, tv.js.",
-    ]
-    text = "\n".join(lines) + "\n"
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text, encoding="utf-8")
-    print(text)
+    ])
 
 
 if __name__ == "__main__":

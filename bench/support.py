@@ -252,3 +252,30 @@ class Pipeline:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+# --- the result tables of the device benchmarks --------------------------------------
+
+LATENCY_HEADER = ["| Measure | p50 | p99 | mean | target |", "|---|---|---|---|---|"]
+
+
+def latency_row(name: str, s: dict[str, float], target: str) -> str:
+    """One line of a latency table from `summary()`."""
+    return f"| {name} ({s['n']}) | {s['p50']:.1f} ms | {s['p99']:.1f} ms | {s['mean']:.1f} ms | {target} |"
+
+
+def run_line(script: str) -> str:
+    """When and where a benchmark ran, as each result table says it."""
+    import platform
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Run {now} on {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; `{script}`."
+
+
+def write_results(path: Path, lines: list[str]) -> None:
+    """bench/results/<name>.md, which run_all.py puts into docs/performance.md; printed too."""
+    text = "\n".join(lines) + "\n"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(text)

@@ -27,6 +27,7 @@ from motcua.clock import FakeClock
 from queue_server.config import Device
 from queue_server.server import QueueServer, ServerOptions
 from tests import tv_scene as scene
+from tests.browser.test_live_page import call_next
 from tests.staff_support import seed_data_dir
 
 ADMIN = Device(id="console", role="admin")
@@ -66,16 +67,6 @@ def status_is(browser, state: str, timeout: float = 20) -> None:
 
 def tile_number(browser, counter: str) -> str:
     return browser.find_element(By.CSS_SELECTOR, f'.tv-tile[data-counter="{counter}"] .tv-tile-number').text
-
-
-def call_next(server: QueueServer, service: str = "HT") -> str:
-    """A citizen takes a number at the kiosk and Quầy 1 calls it, both over MQTT."""
-    with DeviceClient(server.broker_url, server.config.id, "kiosk-01") as kiosk, \
-            DeviceClient(server.broker_url, server.config.id, "quay-01") as counter:
-        number = kiosk.request("ticket.issue", service=service)["ticket"]["number"]
-        counter.request("counter.sign_in", counter="Q1", staff="nv01")
-        assert counter.request("counter.next", counter="Q1")["ticket"]["number"] == number
-    return number
 
 
 def admin(server: QueueServer, op: str, **fields) -> dict:
