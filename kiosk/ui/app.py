@@ -229,6 +229,13 @@ class KioskApp(App):
         self.screen("message").show(problem, back_to or self.home_screen)
         self.go("message")
 
+    @staticmethod
+    def title_size(title: str, width: float, u: float, portrait: bool) -> float:
+        """The top bar's font: smaller, on up to two lines, when the title would not fit on one (from
+        its length: measuring the drawn text would feed back into the size)."""
+        size = u * T.TITLE * (0.72 if portrait else 0.85)
+        return size * 0.75 if len(title) * size * 0.62 > width else size  # 0.62 em: a bold DejaVu letter on average
+
     def qr_widget(self, text: str) -> Any:
         from kiosk.ui.qr import qr_image
 
