@@ -897,10 +897,7 @@ def _tv(raw: Any) -> TvSettings:
     defaults = TvSettings()
     numbers = {"call_seconds": (2, 60), "recent_calls": (1, 12), "slide_seconds": (3, 600), "max_video_seconds": (5, 1800),
                "results_page_seconds": (3, 600), "results_refresh_seconds": (5, 3600)}
-    known = ("layout", *numbers, "slides")
-    for key in raw:
-        if key not in known:
-            raise ConfigError(f"tv.{key}: unknown key (known: {', '.join(known)})")
+    _known_keys(raw, "tv", ("layout", *numbers, "slides"))
     layout = raw.get("layout", defaults.layout)
     if layout not in TV_LAYOUTS:
         raise ConfigError(f"tv.layout: must be one of {', '.join(TV_LAYOUTS)}, got {layout!r}")

@@ -397,7 +397,7 @@ class Office:
             return reply, None, (device, request.id, reply, digest)
         apply_all(self.state, self.config, events)
         self._follow_configuration(events)
-        reply = p.ok_reply(request.id, request.op, **self._result(request, command, events))
+        reply = p.ok_reply(request.id, request.op, **self._result(request, command, events, now))
         seen[(device, request.id)] = (reply, digest)
         return reply, Pending(events, device, request.id, reply, digest), None
 
@@ -428,7 +428,7 @@ class Office:
         metrics.request_error(code)
         return p.error_reply(rid, code, render("vi"), render("en"), params)
 
-    def _result(self, request: p.Request, command: c.Command, events: list[e.Event]) -> dict[str, Any]:
+    def _result(self, request: p.Request, command: c.Command, events: list[e.Event], now: datetime) -> dict[str, Any]:
         result: dict[str, Any] = {}
         # The ticket the request was about: the last one an event names (a "done, next" finish
         # of the previous ticket does not count), else the one the command names.
@@ -440,7 +440,7 @@ class Office:
             # Tokens go only to the kiosk that prints the ticket for the citizen (issue 14):
             # a counter or a reprint never sees them, so nobody votes in the citizen's name.
             secret = isinstance(command, c.IssueTicket)
-            result["ticket"] = ticket_view(self.state, self.config, self.state.tickets[subject], secrets=secret)
+            result["ticket"] = ticket_view(self.state, self.config, self.state.tickets[subject], now, secrets=secret)
         finished = [ev for ev in events if isinstance(ev, e.TicketFinished) and ev.implicit]
         if finished:
             result["finished"] = self.state.tickets[finished[0].ticket_id].number
@@ -496,7 +496,7 @@ class Office:
         """The ticket a `ticket.arrive` names: kiosks by the QR's public token (anyone can type a
         number), counters and admin by number too."""
         if body.public_token:
-            found = next((t for t in self.state.tickets.values() if secrets.compare_digest(t.public_token, body.public_token)), None)
+            found = self.state.ticket_by_public_token(body.public_token)
             if found is None:
                 raise Rejected("unknown_ticket", number="")
             return found.number

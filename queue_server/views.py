@@ -13,9 +13,9 @@ from motcua import i18n
 from motcua import protocol as p
 from motcua.speech import counter_phrase, counter_words, ticket_words
 from queue_server.config import OfficeConfig
-from queue_server.engine import estimated_wait_seconds, position
+from queue_server.engine import estimated_wait_seconds, place_in_line
 from queue_server.engine.engine import rate_until
-from queue_server.engine.state import WAITING, CounterState, OfficeState, RecentCall, Ticket
+from queue_server.engine.state import CounterState, OfficeState, RecentCall, Ticket
 
 MAX_WAITING_NUMBERS = 50  # per service in state/queue: enough for a counter page, bounded for the payload
 
@@ -28,13 +28,11 @@ def _minutes(seconds: int | None) -> int | None:
     return None if seconds is None else (seconds + 59) // 60
 
 
-def ticket_view(state: OfficeState, config: OfficeConfig, t: Ticket, secrets: bool = False) -> p.TicketView:
+def ticket_view(state: OfficeState, config: OfficeConfig, t: Ticket, now: datetime, secrets: bool = False) -> p.TicketView:
     """A ticket as a device sees it. Tokens only when `secrets` (the issuing kiosk's reply)."""
     service = config.services[t.service]
-    ahead = wait = None
-    if t.status == WAITING:
-        ahead = position(state, t)
-        wait = estimated_wait_seconds(state, config, t.service, ahead=ahead)
+    ahead = place_in_line(state, t, now)  # None for a booking before its time: it is called at its slot
+    wait = estimated_wait_seconds(state, config, t.service, ahead=ahead) if ahead is not None else None
     serving = [c.name for c in config.counters_serving(t.service) if t.priority or not c.priority_only]
     if t.target_counter in config.counters:
         serving = [config.counters[t.target_counter].name]

@@ -13,9 +13,8 @@ from typing import Any
 
 from motcua import i18n
 from motcua.speech import counter_phrase
-from queue_server.appointments.watch import ahead_of
 from queue_server.config import OfficeConfig
-from queue_server.engine import estimated_wait_seconds
+from queue_server.engine import estimated_wait_seconds, place_in_line
 from queue_server.engine import events as e
 from queue_server.engine.state import WAITING, OfficeState
 
@@ -60,7 +59,7 @@ def due_messages(state: OfficeState, config: OfficeConfig, contacts: dict[str, C
             where = counter_phrase(spec.id, spec.name, spec.spoken_name) if spec else called[tid].counter
             out.append(Message(tid, "called", contact.phone, render(config, "called", counter=where, **common)))
         elif ticket.status == WAITING and not contact.near_sent and not contact.called_sent:
-            ahead = ahead_of(state, ticket, now)
+            ahead = place_in_line(state, ticket, now)
             if ahead is not None and ahead <= config.notifications.near_places:
                 wait = estimated_wait_seconds(state, config, ticket.service, ahead=ahead)
                 minutes = "" if wait is None else str((wait + 59) // 60)

@@ -10,17 +10,16 @@ paper ticket's QR) cannot be guessed from the number. Nothing of it goes to MQTT
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, fields
 from datetime import datetime
 
 from motcua import protocol as p
 from motcua.speech import counter_phrase
 from queue_server.config import OfficeConfig
-from queue_server.engine import estimated_wait_seconds, position
+from queue_server.engine import estimated_wait_seconds, place_in_line
 from queue_server.engine import events as e
 from queue_server.engine.engine import positions
-from queue_server.engine.state import WAITING, OfficeState, Ticket
+from queue_server.engine.state import OfficeState, Ticket
 from queue_server.live import TICKET_TOPIC
 from queue_server.views import local_iso
 
@@ -58,24 +57,8 @@ class PhoneTicket(p.Schema):
 _PHONE_FIELDS = tuple(f.name for f in fields(PhoneTicket))
 
 
-def ahead_of(state: OfficeState, ticket: Ticket, now: datetime, line: dict[str, int] | None = None) -> int | None:
-    """People called before this waiting ticket, as far as anyone can tell now.
-
-    A booking whose slot has come is behind the due bookings with an earlier slot only; one whose
-    slot has not come has no place yet (None). Any other ticket: the engine's position (`line`: the
-    positions of its service, engine.positions, when many tickets are asked about at once)."""
-    if ticket.status != WAITING:
-        return None
-    if ticket.slot_at is not None:
-        if ticket.slot_at > now:
-            return None
-        return sum(1 for t in state.waiting.get(ticket.service, {}).values()
-                   if t.slot_at is not None and t.slot_at <= now and (t.slot_at, t.order) < (ticket.slot_at, ticket.order))
-    return line[ticket.id] if line is not None and ticket.id in line else position(state, ticket)
-
-
 def phone_view(state: OfficeState, config: OfficeConfig, ticket: Ticket, now: datetime, line: dict[str, int] | None = None) -> PhoneTicket:
-    ahead = ahead_of(state, ticket, now, line)
+    ahead = place_in_line(state, ticket, now, line)
     wait = estimated_wait_seconds(state, config, ticket.service, ahead=ahead) if ahead is not None else None
     spec = config.counters.get(ticket.counter or "")
     return PhoneTicket(
@@ -98,12 +81,6 @@ def phone_view(state: OfficeState, config: OfficeConfig, ticket: Ticket, now: da
         arrived=ticket.arrived,
         voted=ticket.voted,
     )
-
-
-def find_by_public_token(state: OfficeState, token: str) -> Ticket | None:
-    if not token or len(token) > 64:
-        return None
-    return next((t for t in state.tickets.values() if secrets.compare_digest(t.public_token, token)), None)
 
 
 @dataclass(frozen=True)
@@ -131,7 +108,7 @@ class TicketWatch:
 
     def follow(self, state: OfficeState, config: OfficeConfig, token: str, now: datetime) -> PhoneTicket | None:
         """Follow the ticket with this public token from now on; its view now, or None if no such ticket today."""
-        ticket = find_by_public_token(state, token)
+        ticket = state.ticket_by_public_token(token)
         if ticket is None:
             return None
         if token not in self._followed and len(self._followed) >= MAX_FOLLOWED:

@@ -8,6 +8,7 @@ from queue_server.engine.engine import (
     estimated_wait_seconds,
     new_state,
     pick_next,
+    place_in_line,
     position,
     replay,
     roll_day,
@@ -15,5 +16,5 @@ from queue_server.engine.engine import (
 
 __all__ = [
     "Rejected", "apply", "apply_all", "decide", "estimated_wait_seconds", "new_state", "pick_next",
-    "position", "replay", "roll_day",
+    "place_in_line", "position", "replay", "roll_day",
 ]

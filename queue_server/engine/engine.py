@@ -744,6 +744,22 @@ def position(state: OfficeState, ticket: Ticket) -> int:
     )
 
 
+def place_in_line(state: OfficeState, ticket: Ticket, now: datetime, line: dict[str, int] | None = None) -> int | None:
+    """People called before this waiting ticket, as far as anyone can tell now (what every device shows).
+
+    A booking whose slot has come is behind the due bookings with an earlier slot only (pick_next
+    calls those first); one whose slot has not come has no place yet (None). Any other ticket: its
+    `position` (`line`: the positions of its service from `positions`, when many are asked at once)."""
+    if ticket.status != WAITING:
+        return None
+    if ticket.slot_at is not None:
+        if ticket.slot_at > now:
+            return None
+        return sum(1 for t in state.waiting.get(ticket.service, {}).values()
+                   if t.slot_at is not None and t.slot_at <= now and (t.slot_at, t.order) < (ticket.slot_at, ticket.order))
+    return line[ticket.id] if line is not None and ticket.id in line else position(state, ticket)
+
+
 def positions(state: OfficeState, service: str) -> dict[str, int]:
     """`position` of every waiting ticket of a service at once (ticket id -> tickets before it), in one
     pass over the line sorted by queue order: what a page following many tickets needs."""

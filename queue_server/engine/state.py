@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,6 +122,12 @@ class OfficeState:
 
     def ticket_by_number(self, number: str) -> Ticket | None:
         return self.tickets.get(ticket_id(self.business_day or "", number))
+
+    def ticket_by_public_token(self, token: str) -> Ticket | None:
+        """Today's ticket whose QR carries this token (compared in constant time: it is a secret)."""
+        if not token or len(token) > 64:
+            return None
+        return next((t for t in self.tickets.values() if secrets.compare_digest(t.public_token, token)), None)
 
     def waiting_count(self, service: str) -> int:
         return len(self.waiting.get(service, ()))

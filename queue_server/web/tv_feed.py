@@ -12,13 +12,13 @@ passes on a document only when it differs from the last one.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from motcua import protocol as p
 from queue_server.dossiers import db as dossier_db
 from queue_server.procedures import db as pdb
 from queue_server.reports.visits import ReportDB
@@ -28,10 +28,6 @@ log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 2.0
 ROTATION, RESULTS, FIGURES = "tv/rotation", "tv/results", "tv/figures"
-
-
-def _encoded(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class TvFeed:
@@ -77,13 +73,13 @@ class TvFeed:
         seen = (config, tuple(media_files(folder)), pdb.revision(db))
         if force or seen != self._seen:
             self._seen = seen
-            self.server.hub.publish_page_state(ROTATION, _encoded(rotation_document(config, folder, db, self.version)))
+            self.server.hub.publish_page_state(ROTATION, p.dumps(rotation_document(config, folder, db, self.version)))
         if force or time.monotonic() >= self._next_results:
             self._next_results = time.monotonic() + config.tv.results_refresh_seconds
-            self.server.hub.publish_page_state(RESULTS, _encoded(results_document(db, config)))
+            self.server.hub.publish_page_state(RESULTS, p.dumps(results_document(db, config)))
             reports = self._report_db(config)
             reports.refresh_dossiers()  # a short write: only the days of dossiers changed since the last round
-            self.server.hub.publish_page_state(FIGURES, _encoded(figures_document(reports.db, config, self.server.clock.now())))
+            self.server.hub.publish_page_state(FIGURES, p.dumps(figures_document(reports.db, config, self.server.clock.now())))
 
     def _connection(self) -> Any:
         if self._db is None:

@@ -59,6 +59,7 @@ def test_a_typed_booking_code_prints_a_ticket_called_at_its_time_and_a_crash_get
     again = TakeNumber(kiosk.link, PendingStore(tmp_path / "kiosk"), kiosk.take_number.printer, kiosk.settings).resume()
     assert again is not None and again.ticket is not None and again.ticket.number == first.ticket.number
     assert first.ticket.slot_time == "09:00" and first.ticket.vote_token  # the kiosk prints its QR
+    assert first.ticket.raw["ahead"] is None and first.ticket.raw["estimated_wait_minutes"] is None  # called at 09:00, not in line
     assert ticket_fields(first.ticket.raw).slot_at.strftime("%H:%M") == "09:00"  # the paper says the time, not a wait
     assert kiosk.take_number.print(first).ok
     assert len(list((tmp_path / "printed").glob("*.png"))) == 1
