@@ -19,7 +19,7 @@ from queue_server.config import OfficeConfig
 from queue_server.engine import estimated_wait_seconds, place_in_line
 from queue_server.engine import events as e
 from queue_server.engine.engine import positions
-from queue_server.engine.state import OfficeState, Ticket
+from queue_server.engine.state import WAITING, OfficeState, Ticket
 from queue_server.live import TICKET_TOPIC
 from queue_server.views import local_iso
 
@@ -48,6 +48,9 @@ class PhoneTicket(p.Schema):
     remote: bool = False
     arrived: bool = True  # a number taken from a phone waits for its holder to check in
     voted: bool = False
+    # Which part of the phone page shows: absent (a phone's number not checked in yet), booked (before
+    # its slot), waiting, called, serving, finished, no_show, expired. Derived here once, for page and JS.
+    phase: str = "waiting"
 
     def to_payload(self) -> dict[str, object]:
         # Every field is plain JSON: no schema walk (the worker makes hundreds of these per call).
@@ -61,6 +64,7 @@ def phone_view(state: OfficeState, config: OfficeConfig, ticket: Ticket, now: da
     ahead = place_in_line(state, ticket, now, line)
     wait = estimated_wait_seconds(state, config, ticket.service, ahead=ahead) if ahead is not None else None
     spec = config.counters.get(ticket.counter or "")
+    due = ticket.slot_at is None or ticket.slot_at <= now
     return PhoneTicket(
         number=ticket.number,
         service=ticket.service,
@@ -76,10 +80,11 @@ def phone_view(state: OfficeState, config: OfficeConfig, ticket: Ticket, now: da
         called_at=local_iso(config, ticket.called_at),
         calls=ticket.call_count,
         slot_at=local_iso(config, ticket.slot_at),
-        due=ticket.slot_at is None or ticket.slot_at <= now,
+        due=due,
         remote=ticket.remote,
         arrived=ticket.arrived,
         voted=ticket.voted,
+        phase=("absent" if not ticket.arrived else "waiting" if due else "booked") if ticket.status == WAITING else ticket.status,
     )
 
 

@@ -58,21 +58,13 @@ def _view(token: str) -> dict[str, Any] | None:
     return None if view is None else view.to_payload()
 
 
-def phase(view: dict[str, Any]) -> str:
-    """Which part of the page shows: absent (a phone number not checked in yet), booked (before its
-    slot), waiting, called, serving, finished, no_show, expired."""
-    if view["status"] == "waiting":
-        return "absent" if not view["arrived"] else "booked" if not view["due"] else "waiting"
-    return view["status"]
-
-
 @bp.get("/t/<token>")
 def ticket_page(token: str) -> Response:
     view = _view(token) if len(token) <= 64 else None
     if view is None:
         return page("phone/missing.html", 404)
     checkin = f"{request.url_root.rstrip('/')}{p.TICKET_PATH}{token}"  # what the kiosk reads to check in: no vote token
-    return page("phone/ticket.html", view=view, phase=phase(view), token=token, checkin_qr=qr_svg(checkin, view["number"]),
+    return page("phone/ticket.html", view=view, phase=view["phase"], token=token, checkin_qr=qr_svg(checkin, view["number"]),
                 texts=_texts())
 
 
@@ -90,7 +82,7 @@ def ticket_json(token: str) -> Response:
     view = _view(token) if len(token) <= 64 else None
     if view is None:
         raise ApiError(404, "unknown_ticket", "phone.unknown_ticket")
-    return private(json_response({"ok": True, "topic": f"ticket/{token}", "ticket": {**view, "phase": phase(view)}}))
+    return private(json_response({"ok": True, "topic": f"ticket/{token}", "ticket": view}))
 
 
 @bp.post("/api/ticket/<token>/vote")

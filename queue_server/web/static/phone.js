@@ -19,14 +19,10 @@
 
   function each(selector, fn) { var list = root.querySelectorAll(selector); for (var i = 0; i < list.length; i++) { fn(list[i]); } }
   function fill(name, text) { each('[data-field="' + name + '"]', function (el) { el.textContent = text; }); }
-  function phaseOf(v) {
-    if (v.status === "waiting") { return !v.arrived ? "absent" : (!v.due ? "booked" : "waiting"); }
-    return v.status;
-  }
   function aheadText(n) { return n === null || n === undefined ? "" : (n === 0 ? TEXT.ahead_none : TEXT.ahead.replace("{count}", n)); }
 
   function draw(v) {
-    var next = phaseOf(v);
+    var next = v.phase;  // derived by the server (appointments/watch.py)
     fill("number", v.number);
     fill("service_name", v.service_name);
     fill("counter_name", v.counter_name || "");
