@@ -94,6 +94,16 @@ def test_backup_under_load_restores_every_acknowledged_ticket(office, mosquitto,
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def _healthy(port: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def test_restore_refuses_a_running_server_unless_forced(mosquitto, credentials, tmp_path):
     data = tmp_path / "data"
     http = free_port()
@@ -102,8 +112,9 @@ def test_restore_refuses_a_running_server_unless_forced(mosquitto, credentials, 
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
-        while not (data / f"{DB_FILENAME}-shm").exists() and time.monotonic() < deadline:
+        while not _healthy(http):  # serving: its tables exist (the -shm file alone comes before them)
             assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the server did not become healthy"
             time.sleep(0.1)
         good = tmp_path / "good.db"
         backups.rotate(data / DB_FILENAME, tmp_path, keep=1)
